@@ -1,0 +1,1 @@
+"""Stages of the «В один клик» purchasing-activity pipeline (see dvc.yaml)."""

@@ -1,0 +1,110 @@
+"""Shared plumbing for stage scripts: paths, params, deterministic writers, clean failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_FILE = ROOT / "params.yaml"
+
+DATA = ROOT / "data"
+SAMPLE_DIR = DATA / "sample"
+CLEAN_DIR = DATA / "clean"
+MERGED_DIR = DATA / "merged"
+FEATURES_DIR = DATA / "features"
+PREDICTIONS_DIR = DATA / "predictions"
+SHAP_DIR = DATA / "shap"
+SEGMENT_DIR = DATA / "segment"
+MODELS_DIR = ROOT / "models"
+METRICS_DIR = ROOT / "metrics"
+PLOTS_DIR = ROOT / "plots"
+REPORTS_DIR = ROOT / "reports"
+
+MERGED_FILE = MERGED_DIR / "customers.csv"
+TRAIN_FILE = FEATURES_DIR / "train.csv"
+TEST_FILE = FEATURES_DIR / "test.csv"
+MODEL_FILE = MODELS_DIR / "model.joblib"
+SCORES_FILE = PREDICTIONS_DIR / "scores.csv"
+
+FLOAT_DECIMALS = 6  # rounding of every float written to a tracked file
+
+log = logging.getLogger("oneclick")
+
+
+class DataError(Exception):
+    """Bad input: reported as one line naming file, column and problem; exit code 2."""
+
+
+def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
+    """The whole params.yaml as a dict."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def rounded(value: Any, decimals: int = FLOAT_DECIMALS) -> Any:
+    """Recursively round floats (and numpy scalars) so JSON output is stable across runs."""
+    if isinstance(value, dict):
+        return {str(k): rounded(v, decimals) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, decimals) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float):
+        return round(value, decimals)
+    return value
+
+
+def write_json(data: Any, path: Path) -> None:
+    """Write JSON with sorted keys, rounded floats and a trailing newline (diffs well in git)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(rounded(data), ensure_ascii=False, indent=2, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def write_csv(frame: Any, path: Path, index: bool = False) -> None:
+    """Write a DataFrame as UTF-8 CSV with LF line ends and rounded floats."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=index, float_format=f"%.{FLOAT_DECIMALS}g", lineterminator="\n")
+
+
+def write_text(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Save a matplotlib figure as PNG without timestamps or software metadata, then close it."""
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+
+
+def setup_matplotlib() -> None:
+    """Headless, deterministic matplotlib (fixed hash salt for SVG ids, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "oneclick"
+    matplotlib.rcParams["figure.max_open_warning"] = 0
+
+
+def run(main: Callable[[], None]) -> None:
+    """Run a stage's main(): bad input becomes one line on stderr and exit code 2, no traceback."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        main()
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
