@@ -27,6 +27,9 @@ METRICS_DIR = ROOT / "metrics"
 PLOTS_DIR = ROOT / "plots"
 REPORTS_DIR = ROOT / "reports"
 
+DATA_QUALITY_METRICS = METRICS_DIR / "data_quality.json"
+DATA_QUALITY_REPORT = REPORTS_DIR / "data_quality.md"
+EDA_PLOTS_DIR = PLOTS_DIR / "eda"
 MERGED_FILE = MERGED_DIR / "customers.csv"
 TRAIN_FILE = FEATURES_DIR / "train.csv"
 TEST_FILE = FEATURES_DIR / "test.csv"
@@ -71,7 +74,8 @@ def write_json(data: Any, path: Path) -> None:
 def write_csv(frame: Any, path: Path, index: bool = False) -> None:
     """Write a DataFrame as UTF-8 CSV with LF line ends and rounded floats."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=index, float_format=f"%.{FLOAT_DECIMALS}g", lineterminator="\n")
+    # round to decimals (not significant digits): large revenues keep every digit
+    frame.round(FLOAT_DECIMALS).to_csv(path, index=index, lineterminator="\n")
 
 
 def write_text(text: str, path: Path) -> None:

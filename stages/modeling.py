@@ -1,0 +1,219 @@
+"""Shared model code: engineered features, the feature spec, pipelines, search spaces, loading.
+
+Downstream stages (evaluate, shap, scoring) use only this module to turn merged customer rows
+into model input (`prepare_features`) and to get P(declined) from the saved model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    RobustScaler,
+    StandardScaler,
+)
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+from stages import common
+from stages.contract import MINUTES_COLUMNS, REVENUE_COLUMNS
+
+SPEC_FILE = common.FEATURES_DIR / "feature_spec.json"
+
+_rev_cur, _rev_prev, _rev_before = REVENUE_COLUMNS
+_min_cur, _min_prev = MINUTES_COLUMNS
+
+# name -> (formula for humans, function of the merged frame); switched in features.engineered
+ENGINEERED: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
+    "revenue_trend": (f"{_rev_cur} - {_rev_prev}", lambda f: f[_rev_cur] - f[_rev_prev]),
+    "revenue_prev_trend": (
+        f"{_rev_prev} - {_rev_before}",
+        lambda f: f[_rev_prev] - f[_rev_before],
+    ),
+    "minutes_trend": (f"{_min_cur} - {_min_prev}", lambda f: f[_min_cur] - f[_min_prev]),
+    "marketing_trend": (
+        "marketing_current - marketing_6m",
+        lambda f: f["marketing_current"] - f["marketing_6m"],
+    ),
+    # revenue per minute on the site: how efficiently a visit turns into money (+1: no div by 0)
+    "revenue_per_minute": (
+        f"{_rev_cur} / ({_min_cur} + 1)",
+        lambda f: f[_rev_cur] / (f[_min_cur] + 1),
+    ),
+}
+
+SCALERS: dict[str, Callable[[], Any]] = {
+    "standard": StandardScaler,
+    "minmax": MinMaxScaler,
+    "robust": RobustScaler,
+    "passthrough": lambda: "passthrough",
+}
+
+# family -> estimator with defaults that are not searched (seeded where the estimator is random)
+FAMILIES: dict[str, Callable[[int], BaseEstimator]] = {
+    "knn": lambda seed: KNeighborsClassifier(),
+    "decision_tree": lambda seed: DecisionTreeClassifier(random_state=seed),
+    "logistic_regression": lambda seed: LogisticRegression(max_iter=5000, random_state=seed),
+    "svc": lambda seed: SVC(random_state=seed),
+    "random_forest": lambda seed: RandomForestClassifier(random_state=seed, n_jobs=1),
+    "hist_gradient_boosting": lambda seed: HistGradientBoostingClassifier(random_state=seed),
+}
+
+# search-space keys that are pipeline steps, not estimator parameters
+SCALER_KEY = "scaler"  # numeric scaler, a SCALERS name
+SELECT_KEY = "select_k"  # keep the k encoded columns with the highest ANOVA F ("all": keep all)
+STEP_KEYS = {SCALER_KEY: "prep__num", SELECT_KEY: "select__k"}
+
+
+def add_engineered(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """A copy of frame with the named engineered columns appended (in the given order)."""
+    unknown = sorted(set(names) - set(ENGINEERED))
+    if unknown:
+        raise common.DataError(f"params.yaml: features.engineered: unknown feature(s) {unknown}")
+    out = frame.copy()
+    for name in names:
+        out[name] = ENGINEERED[name][1](frame).astype("float64")
+    return out
+
+
+def feature_columns(spec: dict[str, Any]) -> list[str]:
+    """Model input columns in the order the pipeline expects: numeric, nominal, ordinal."""
+    return [*spec["numeric"], *spec["nominal"], *spec["ordinal"]]
+
+
+def load_spec(path: Path | None = None) -> dict[str, Any]:
+    """The feature spec written by the features stage (default: SPEC_FILE)."""
+    return json.loads((path or SPEC_FILE).read_text(encoding="utf-8"))
+
+
+def prepare_features(merged: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """Merged customer rows (contract FEATURES) -> the model's input columns per the spec."""
+    return add_engineered(merged, list(spec.get("engineered", {})))[feature_columns(spec)]
+
+
+def load_model(path: Path | None = None) -> Pipeline:
+    """The fitted model (default: common.MODEL_FILE): a Pipeline prep -> select -> clf, where
+    clf may be a CalibratedClassifierCV; use predict_declined for P(declined)."""
+    import joblib
+
+    return joblib.load(path or common.MODEL_FILE)
+
+
+def predict_declined(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
+    """P(declined) per row; checks that predict_proba's second column is label 1."""
+    if list(model.classes_) != [0, 1]:
+        raise ValueError(f"model classes {list(model.classes_)}, expected [0, 1]")
+    return model.predict_proba(features)[:, 1]
+
+
+def build_preprocessor(spec: dict[str, Any], scaler: str = "standard") -> ColumnTransformer:
+    """Scale numeric, one-hot nominal, encode ordinal in the contract's category order."""
+    ordinal = spec["ordinal"]
+    parts = [
+        ("num", SCALERS[scaler](), spec["numeric"]),
+        ("nom", OneHotEncoder(handle_unknown="ignore", sparse_output=False), spec["nominal"]),
+        ("ord", OrdinalEncoder(categories=[ordinal[c] for c in ordinal]), list(ordinal)),
+    ]
+    return ColumnTransformer([p for p in parts if p[2]], verbose_feature_names_out=False)
+
+
+def build_pipeline(
+    spec: dict[str, Any], estimator: BaseEstimator, scaler: str = "standard", k: int | str = "all"
+) -> Pipeline:
+    """prep (encode, scale) -> select (univariate filter, fitted inside each CV fold, so the
+    CV score pays for the selection) -> clf."""
+    return Pipeline(
+        [
+            ("prep", build_preprocessor(spec, scaler)),
+            ("select", SelectKBest(f_classif, k=k)),
+            ("clf", estimator),
+        ]
+    )
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def parse_search_space(
+    space: dict[str, dict[str, Any]], random_state: int
+) -> dict[str, tuple[BaseEstimator, dict[str, list]]]:
+    """params train.search_space -> {family: (estimator with fixed params, grid)}.
+
+    In a family block a list is searched, a scalar is fixed; `scaler` names a SCALERS entry,
+    `select_k` is the number of encoded columns to keep. Grid keys are the family's own names
+    (C, scaler); `pipeline_grid` turns them into Pipeline parameter names.
+    """
+    parsed = {}
+    for family, block in space.items():
+        if family not in FAMILIES:
+            raise common.DataError(
+                f"params.yaml: train.search_space: unknown family {family!r}; "
+                f"known: {sorted(FAMILIES)}"
+            )
+        estimator = FAMILIES[family](random_state)
+        allowed = {*estimator.get_params(deep=False), *STEP_KEYS}
+        unknown = sorted(set(block) - allowed)
+        if unknown:
+            raise common.DataError(
+                f"params.yaml: train.search_space.{family}: unknown parameter(s) {unknown}"
+            )
+        # a list is searched; a scalar is a one-value list (step keys) or fixed (estimator)
+        grid = {k: v if isinstance(v, list) else [v] for k, v in block.items()}
+        if any(not values for values in grid.values()):
+            raise common.DataError(f"params.yaml: train.search_space.{family}: empty list")
+        bad = sorted(set(map(str, grid.get(SCALER_KEY, []))) - set(SCALERS))
+        bad += [k for k in grid.get(SELECT_KEY, []) if k != "all" and not _positive_int(k)]
+        if bad:
+            raise common.DataError(
+                f"params.yaml: train.search_space.{family}: bad scaler/select_k {bad}; "
+                f"scalers: {sorted(SCALERS)}, select_k: a positive int or all"
+            )
+        fixed = {k: v for k, v in block.items() if k not in STEP_KEYS and not isinstance(v, list)}
+        grid = {k: v for k, v in grid.items() if k in STEP_KEYS or isinstance(block[k], list)}
+        parsed[family] = (estimator.set_params(**fixed), grid)
+    return parsed
+
+
+def pipeline_grid(grid: dict[str, list]) -> dict[str, list]:
+    """Family grid -> Pipeline parameter names (scaler names become scaler objects)."""
+    out = {}
+    for key, values in grid.items():
+        if key == SCALER_KEY:
+            out[STEP_KEYS[key]] = [SCALERS[name]() for name in values]
+        else:
+            out[STEP_KEYS.get(key, f"clf__{key}")] = list(values)
+    return out
+
+
+def scaler_name(scaler: Any) -> str:
+    if isinstance(scaler, str):
+        return scaler
+    return next(name for name, make in SCALERS.items() if type(make()) is type(scaler))
+
+
+def readable_params(pipeline_params: dict[str, Any]) -> dict[str, Any]:
+    """Pipeline parameter dict -> the family grid's names (inverse of pipeline_grid)."""
+    names = {v: k for k, v in STEP_KEYS.items()}
+    out = {}
+    for key, value in pipeline_params.items():
+        if key == STEP_KEYS[SCALER_KEY]:
+            out[SCALER_KEY] = scaler_name(value)
+        else:
+            out[names.get(key, key.removeprefix("clf__"))] = value
+    return dict(sorted(out.items()))

@@ -1,0 +1,162 @@
+"""Scoring command: a new period's four files -> per customer P(decline), segment and offers.
+
+    python -m stages.predict --input DIR --output FILE [--chunk-size N] [--drivers METHOD]
+
+The files go through the pipeline's own steps: the cleaning contract with the `clean` params,
+the merge, the feature spec of data/features, and the model, which is unpickled only when its
+md5 is the one dvc.lock records (stages/scoring.py). The target column may be absent. Segment
+and offers follow the current `segment` params (profit cut: quantile over this batch). Decline
+drivers are needed for segment customers only: `shap` runs the shap stage's explainer on them,
+`neighbours` borrows the SHAP values of the nearest customers the shap stage explained (fast),
+`auto` picks `shap` up to AUTO_SHAP_LIMIT segment customers. Customers the cleaning rules drop
+are listed with the reason as their status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stages import common, scoring
+from stages.clean import clean_tables
+from stages.contract import ID, PROFIT
+from stages.merge import merge_tables
+from stages.modeling import SPEC_FILE, feature_columns, load_spec, prepare_features
+from stages.segment import AT_RISK, PROBABILITY, segment_customers, select
+from stages.shap_values import FEATURE_VALUES, SHAP_VALUES, explain_model
+from stages.tables import read_raw
+
+CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
+AUTO_SHAP_LIMIT = 2_000  # sampled SHAP costs ~25 ms per customer for KNN/SVC models
+NEIGHBOURS = 5
+IN_SEGMENT, DRIVERS_FROM = "in_segment", "drivers_from"
+DRIVER_SOURCES = {"shap": "shap", "neighbours": f"shap of {NEIGHBOURS} nearest explained customers"}
+
+
+def score_table(merged: pd.DataFrame, features: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
+    """Merged rows (index id) + model input columns + probability and expected profit at risk."""
+    table = merged.reset_index()
+    extra = [c for c in features.columns if c not in table.columns]
+    table[extra] = features[extra].to_numpy()
+    table[PROBABILITY] = proba
+    table[AT_RISK] = table[PROBABILITY] * table[PROFIT]
+    return table
+
+
+def driver_method(method: str, segment_size: int) -> str:
+    """`auto` -> exact-method SHAP for small segments, borrowed SHAP for large ones."""
+    if method == "auto":
+        return "shap" if segment_size <= AUTO_SHAP_LIMIT else "neighbours"
+    return method
+
+
+def segment_shap(
+    method: str, model: Any, rows: pd.DataFrame, params: dict[str, Any], chunk_size: int
+) -> np.ndarray:
+    """SHAP per model input column for the segment rows, by the chosen method."""
+    columns = list(rows.columns)
+    if method == "neighbours":
+        shap = pd.read_csv(SHAP_VALUES)
+        explained = pd.read_csv(FEATURE_VALUES)
+        return scoring.neighbour_shap(model, explained[columns], shap[columns], rows, NEIGHBOURS)
+    train = pd.read_csv(common.TRAIN_FILE)[columns]
+    parts = []
+    for part in scoring.chunks(len(rows), chunk_size):
+        parts.append(explain_model(model, train, rows.iloc[part], params["shap"])[0])
+    return np.vstack(parts) if parts else np.empty((0, len(columns)))
+
+
+def segment_drivers(
+    table: pd.DataFrame, features: pd.DataFrame, model: Any, params: dict[str, Any],
+    method: str, chunk_size: int,
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, str]:  # fmt: skip
+    """Segment membership per row; the segment's SHAP and feature values (by id); the method."""
+    mask, _ = select(table, params["segment"])
+    ids = table.loc[mask, ID].to_numpy()
+    rows = features[mask.to_numpy()]
+    method = driver_method(method, len(rows))
+    common.log.info("predict: %d segment customers, drivers by %s", len(rows), method)
+    shap = segment_shap(method, model, rows, params, chunk_size)
+    return mask, pd.DataFrame(shap, index=ids, columns=rows.columns), rows.set_axis(ids), method
+
+
+def output_table(table, mask, customers, excluded: pd.DataFrame) -> pd.DataFrame:
+    """One row per input customer, by id: scored ones with their figures, excluded with reason."""
+    scored = table[[ID, PROBABILITY, PROFIT, AT_RISK]].assign(
+        status=scoring.STATUS_SCORED, **{IN_SEGMENT: mask.to_numpy()}
+    )
+    offers = customers.drop(columns=[PROBABILITY, PROFIT, AT_RISK])
+    out = pd.concat([scored.merge(offers, on=ID, how="left"), excluded], ignore_index=True)
+    first = [ID, "status", PROBABILITY, IN_SEGMENT, PROFIT, AT_RISK]
+    out = out[first + [c for c in out.columns if c not in first]]
+    return out.sort_values(ID, kind="mergesort").reset_index(drop=True)
+
+
+@contextmanager
+def phase(timings: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    common.log.info("predict: %s %.1f s", name, timings[name])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input", type=Path, required=True, help="directory with the 4 files")
+    parser.add_argument("--output", type=Path, required=True, help="CSV to write")
+    parser.add_argument("--model", type=Path, default=common.MODEL_FILE)
+    parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
+    parser.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="threads")
+    parser.add_argument("--drivers", choices=["auto", "shap", "neighbours"], default="auto")
+    parser.add_argument("--timings", type=Path, help="write phase seconds as JSON (bench)")
+    args = parser.parse_args()
+    params = common.load_params()
+    timings: dict[str, float] = {}
+    with phase(timings, "load_model"):
+        model = scoring.load_verified_model(args.model)
+        scoring.require(SPEC_FILE, common.TRAIN_FILE, SHAP_VALUES, FEATURE_VALUES)
+        spec = load_spec()
+        scoring.check_model_columns(model, feature_columns(spec), SPEC_FILE.name)
+    with phase(timings, "read"):
+        raw = read_raw(args.input)
+    with phase(timings, "clean"):
+        tables, quality = clean_tables(raw, params["clean"], require_target=False)
+        del raw
+    with phase(timings, "merge_features"):
+        merged = merge_tables(tables)
+        del tables
+        features = prepare_features(merged, spec).reset_index(drop=True)
+    with phase(timings, "model"):
+        proba = scoring.predict_in_chunks(model, features, args.chunk_size, args.n_jobs)
+    with phase(timings, "drivers"):
+        table = score_table(merged, features, proba)
+        mask, shap, values, method = segment_drivers(
+            table, features, model, params, args.drivers, args.chunk_size
+        )
+    with phase(timings, "offers"):
+        customers = segment_customers(table, mask, shap, values, params["segment"])
+        customers[DRIVERS_FROM] = DRIVER_SOURCES[method]
+    with phase(timings, "write"):
+        excluded = scoring.excluded_customers(quality["removed_customers"]["items"])
+        common.write_csv(output_table(table, mask, customers, excluded), args.output)
+    common.log.info(
+        "predict: %d customers scored, %d excluded, %d in the segment -> %s",
+        len(table), len(excluded), int(mask.sum()), args.output,
+    )  # fmt: skip
+    if args.timings:
+        run = {"phases": timings, "customers": len(table), "excluded": len(excluded),
+               "segment": int(mask.sum()), "drivers": method}  # fmt: skip
+        args.timings.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    common.run(main)

@@ -1,0 +1,174 @@
+"""Stage `segment`: the valuable customers at risk, why they slip, and what to offer each.
+
+Segment = P(declined) >= threshold (honest probabilities: out-of-fold for training customers)
+and profit >= its profit_quantile over all scored customers (and the optional extra condition),
+ranked by expected profit at risk = P(declined) x profit. Decline drivers come from SHAP, offers
+from the rule table (stages/offers.py); report and plots from stages/segment_report.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stages import common
+from stages import segment_report as report
+from stages.contract import FEATURES, ID, PROFIT
+from stages.offers import assign_offers, decline_drivers, parse_offers
+
+PROBABILITY, AT_RISK = "probability", "expected_profit_at_risk"
+SHAP_VALUES = common.SHAP_DIR / "values.csv"
+FEATURE_VALUES = common.SHAP_DIR / "feature_values.csv"
+
+
+def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
+    missing = sorted(set(columns) - set(frame.columns))
+    if missing:
+        raise common.DataError(f"{name}: missing column(s) {missing}")
+
+
+def customer_table(scores: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
+    """Scored customers with their merged columns and expected profit at risk, by id."""
+    _require(scores, "scores.csv", [ID, PROBABILITY])
+    _require(merged, "customers.csv", [ID, PROFIT, *FEATURES])
+    for name, frame in (("scores.csv", scores), ("customers.csv", merged)):
+        repeated = frame[ID][frame[ID].duplicated()].tolist()
+        if repeated:
+            raise common.DataError(f"{name}: column {ID}: repeated ids {repeated[:5]}")
+    unknown = sorted(set(scores[ID]) - set(merged[ID]))
+    if unknown:
+        raise common.DataError(f"customers.csv: column {ID}: scored ids missing {unknown[:5]}")
+    table = scores[[ID, PROBABILITY]].merge(merged.drop(columns=[PROBABILITY], errors="ignore"))
+    table[AT_RISK] = table[PROBABILITY] * table[PROFIT]
+    return table.sort_values(ID, kind="mergesort").reset_index(drop=True)
+
+
+def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict[str, Any]]:
+    """Segment membership and the rules with the profit cut they imply."""
+    cut = float(table[PROFIT].quantile(params["profit_quantile"]))
+    mask = (table[PROBABILITY] >= params["threshold"]) & (table[PROFIT] >= cut)
+    if params["min_promo_share"] is not None:
+        mask &= table["promo_share"] >= params["min_promo_share"]
+    rules = {key: params[key] for key in ("threshold", "profit_quantile", "min_promo_share")}
+    return mask, {**rules, "profit_cut": cut}
+
+
+def segment_customers(
+    table: pd.DataFrame, mask: pd.Series, shap: pd.DataFrame, values: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:  # fmt: skip
+    """Segment rows by expected profit at risk: top decline drivers (value, SHAP) and offers."""
+    offers, fallback = parse_offers(
+        params["offers"], params["fallback_offer"], set(table.columns), params["non_actionable"]
+    )
+    chosen = table[mask].sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
+    missing = sorted(set(chosen[ID]) - set(shap.index))
+    if missing:
+        raise common.DataError(f"values.csv: column {ID}: segment ids missing {missing[:5]}")
+    listed, rows = params["drivers_listed"], []
+    for customer in chosen.to_dict("records"):
+        drivers = decline_drivers(shap.loc[customer[ID]])
+        found, source = assign_offers(
+            drivers, customer, offers, fallback, listed, params["max_offers"]
+        )
+        row = {key: customer[key] for key in (ID, PROBABILITY, PROFIT, AT_RISK)}
+        for rank in range(1, listed + 1):
+            driver = drivers[rank - 1] if rank <= len(drivers) else None
+            row[f"driver_{rank}"] = driver
+            row[f"driver_{rank}_value"] = values.at[customer[ID], driver] if driver else None
+            row[f"driver_{rank}_shap"] = shap.at[customer[ID], driver] if driver else None
+        row["offer_codes"] = ";".join(offer.code for offer, _ in found)
+        row["offers"] = " | ".join(offer.render(customer) for offer, _ in found)
+        row["offer_source"] = source
+        rows.append(row)
+    drivers = [
+        f"driver_{r}{part}" for r in range(1, listed + 1) for part in ("", "_value", "_shap")
+    ]
+    columns = [ID, PROBABILITY, PROFIT, AT_RISK, *drivers, "offer_codes", "offers", "offer_source"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summary(frame: pd.DataFrame, total: int) -> dict[str, Any]:
+    """Size, share and profit figures of a group of customers."""
+    n = len(frame)
+    mean = (lambda s: float(s.mean())) if n else (lambda s: None)
+    return {
+        "size": n, "share_of_customers": n / total if total else 0.0,
+        "probability_mean": mean(frame[PROBABILITY]),
+        "profit_total": float(frame[PROFIT].sum()), "profit_mean": mean(frame[PROFIT]),
+        "expected_profit_at_risk_total": float(frame[AT_RISK].sum()),
+        "expected_profit_at_risk_mean": mean(frame[AT_RISK]),
+    }  # fmt: skip
+
+
+def value_curve(table: pd.DataFrame, points: int) -> pd.DataFrame:
+    """Share of all expected profit at risk reached by contacting the top share of customers."""
+    ranked = table.sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
+    reached = np.concatenate([[0.0], ranked[AT_RISK].cumsum().to_numpy()])
+    share = np.linspace(0, 1, points)
+    contacted = np.round(share * len(ranked)).astype(int)
+    total = reached[-1] if reached[-1] > 0 else 1.0
+    return pd.DataFrame(
+        {"share_contacted": share, "share_profit_at_risk": reached[contacted] / total}
+    )
+
+
+def profile(frame: pd.DataFrame, mask: pd.Series, features: list[str]) -> pd.DataFrame:
+    """Mean (numeric) or share (each category) per feature, segment vs rest."""
+    rows = []
+    for feature in features:
+        column = frame[feature]
+        if pd.api.types.is_numeric_dtype(column):
+            levels = [("", column.astype(float))]
+        else:
+            levels = [(v, (column == v).astype(float)) for v in sorted(column.dropna().unique())]
+        for level, numbers in levels:
+            seg, rest = numbers[mask], numbers[~mask]
+            spread = float(numbers.std()) or 1.0
+            rows.append({
+                "feature": feature, "level": level,
+                "segment": float(seg.mean()) if len(seg) else np.nan,
+                "rest": float(rest.mean()) if len(rest) else np.nan,
+                "standardised_difference": (seg.mean() - rest.mean()) / spread,
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    common.setup_matplotlib()
+    params = common.load_params()["segment"]
+    scores = pd.read_csv(common.SCORES_FILE)
+    merged = pd.read_csv(common.MERGED_FILE)
+    shap = pd.read_csv(SHAP_VALUES).set_index(ID)
+    values = pd.read_csv(FEATURE_VALUES).set_index(ID)
+    features = [c for c in values.columns if c in shap.columns]
+    shap = shap[features]
+
+    table = customer_table(scores, merged)
+    extra = values.drop(columns=[c for c in values.columns if c in table.columns])
+    table = table.merge(extra, left_on=ID, right_index=True, how="left")
+    mask, rules = select(table, params)
+    customers = segment_customers(table, mask, shap, values, params)
+    curve = value_curve(table, params["value_curve_points"])
+    importance = shap.abs().mean().sort_values(ascending=False, kind="mergesort")
+    profiled = profile(table, mask, [*FEATURES, *extra.columns])
+    metrics = report.build_metrics(
+        rules, summary(table[mask], len(table)), summary(table, len(table)), customers, curve,
+        profiled, list(importance.index), params,
+    )  # fmt: skip
+    metrics = common.rounded(metrics)  # the report shows what the JSON holds
+
+    common.write_csv(customers, common.SEGMENT_DIR / "customers.csv")
+    common.write_csv(profiled, common.REPORTS_DIR / "segment_profile.csv")
+    common.write_csv(curve, report.PLOTS / "value_curve.csv")
+    common.write_json(metrics, common.METRICS_DIR / "segment.json")
+    common.write_text(report.render(metrics), common.REPORTS_DIR / "segment.md")
+    report.save_plots(
+        table, mask, curve, metrics, list(importance.index[: params["profile_plots"]])
+    )
+
+
+if __name__ == "__main__":
+    common.run(main)

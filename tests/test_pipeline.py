@@ -1,0 +1,48 @@
+"""Integration: the whole pipeline through `dvc repro`, on the sample and on the real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import clone_project, dvc, git
+
+STAGES = ["sample", "clean", "merge", "features", "train", "evaluate", "shap", "segment"]
+
+
+def test_repro_on_sample_produces_every_stage(reproduced_project: Path) -> None:
+    lock = yaml.safe_load((reproduced_project / "dvc.lock").read_text(encoding="utf-8"))
+    assert sorted(lock["stages"]) == sorted(STAGES)
+    for metrics in ["data_quality", "features", "train", "evaluate", "shap", "segment"]:
+        data = json.loads((reproduced_project / "metrics" / f"{metrics}.json").read_text())
+        assert data, metrics
+
+
+def test_second_repro_runs_nothing(reproduced_project: Path) -> None:
+    status = dvc(["status", "--json"], reproduced_project)
+    assert json.loads(status.stdout) == {}
+
+
+def test_repro_reproduces_committed_outputs(reproduced_project: Path) -> None:
+    """The committed dvc.lock, metrics and reports are what a fresh `dvc repro` writes."""
+    # the fixture commits the copied project, reproduces, and commits again
+    diff = git(["diff", "--stat", "HEAD~1", "HEAD"], reproduced_project).stdout
+    assert diff == "", f"dvc repro changed committed files:\n{diff}"
+
+
+def test_repro_on_real_files(reproduced_project: Path, real_data_dir: Path, tmp_path: Path) -> None:
+    repo = clone_project(reproduced_project, tmp_path / "real")
+    dvc(["repro", "--quiet", "-s", "clean"], repo)  # clean alone: checks the real files' defects
+    params = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))
+    params["data"]["raw_dir"] = str(real_data_dir)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), "utf-8")
+    dvc(["repro", "--quiet", "merge"], repo)
+    quality = json.loads((repo / "metrics" / "data_quality.json").read_text(encoding="utf-8"))
+    assert quality
+    merged = (repo / "data" / "merged" / "customers.csv").read_text(encoding="utf-8")
+    assert "аксесуары" not in merged and "стандартт" not in merged
+    assert "106862.2" not in merged
+    ids = {line.split(",", 1)[0] for line in merged.splitlines()[1:]}
+    assert len(ids) == 1297 and not {"215348", "215357", "215359"} & ids

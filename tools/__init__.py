@@ -1,0 +1,1 @@
+"""Reviewer tooling: offline plots and the pull-request report (not pipeline stages)."""

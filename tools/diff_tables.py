@@ -1,0 +1,86 @@
+"""DVC's params/metrics diffs (`dvc params|metrics diff --json`) as Markdown tables.
+
+A metric's name says whether a move is good: `roc_auc` up is better, `brier` down is better,
+`segment_size` has no better side (it is a business trade-off), `*_std` neither.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+# Metric names (as `_`/`.`-separated words of the key) where a move has a clear better side.
+HIGHER_IS_BETTER = (
+    "roc_auc",
+    "auc",
+    "average_precision",
+    "pr_auc",
+    "f1",
+    "accuracy",
+    "precision",
+    "recall",
+)
+LOWER_IS_BETTER = ("brier", "log_loss", "logloss", "ece", "calibration_error")
+NO_DIRECTION = ("std",)  # spread across folds: neither side is better
+
+
+def _mentions(key: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(rf"(^|[^a-z]){w}($|[^a-z])", key.lower()) for w in words)
+
+
+def direction(key: str) -> int:
+    """+1 if higher is better, -1 if lower is better, 0 if the metric has no better side."""
+    if _mentions(key, NO_DIRECTION):
+        return 0
+    if _mentions(key, LOWER_IS_BETTER):
+        return -1
+    return 1 if _mentions(key, HIGHER_IS_BETTER) else 0
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def fmt(value: Any) -> str:
+    """A table cell: floats to 6 significant digits, pipes escaped so the row stays one row."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "—" if value is None else " ".join(str(value).split()).replace("|", "\\|")
+
+
+def change(key: str, old: Any, new: Any) -> tuple[str, str]:
+    """Arrow with signed difference, and the verdict (better/worse) where the metric has one."""
+    if old == new:
+        return "=", ""
+    if not (is_number(old) and is_number(new)):
+        return ("new" if old is None else "removed" if new is None else "changed"), ""
+    diff = new - old
+    arrow = "↑" if diff > 0 else "↓"
+    verdict = {1: "✅ better", -1: "❌ worse"}.get(direction(key) * (1 if diff > 0 else -1), "")
+    return f"{arrow} {diff:+.4g}", verdict
+
+
+def metric_rows(diff: dict[str, dict]) -> tuple[list[list[str]], list[list[str]]]:
+    """Rows (metric, base, head, change, verdict) of moved metrics and of unchanged ones."""
+    moved, same = [], []
+    for path in sorted(diff):
+        for key in sorted(diff[path]):
+            old, new = diff[path][key].get("old"), diff[path][key].get("new")
+            arrow, verdict = change(key, old, new)
+            row = [f"`{Path(path).stem}` {key}", fmt(old), fmt(new), arrow, verdict]
+            (same if arrow == "=" else moved).append(row)
+    return moved, same
+
+
+def param_rows(diff: dict[str, dict]) -> list[list[str]]:
+    return [
+        [f"`{key}`", fmt(entry.get("old")), fmt(entry.get("new"))]
+        for path in sorted(diff)
+        for key, entry in sorted(diff[path].items())
+    ]
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
