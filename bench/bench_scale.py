@@ -61,7 +61,8 @@ def run_child(args: list[str]) -> dict[str, float]:
 
 
 def bench_size(n: int, workdir: Path, drivers: str, chunk_size: int | None) -> dict[str, Any]:
-    data, scores, timings = workdir / f"in_{n}", workdir / "scores.csv", workdir / "run.json"
+    data, timings = workdir / f"in_{n}", workdir / "run.json"
+    scores = workdir / f"scores_{n}_{drivers}.csv"
     python = sys.executable
     if not data.is_dir():
         generated = run_child([python, "-m", "stages.sample", "--output", str(data),
@@ -75,7 +76,7 @@ def bench_size(n: int, workdir: Path, drivers: str, chunk_size: int | None) -> d
     score = run_child(args)
     run = json.loads(timings.read_text(encoding="utf-8"))
     run["scored"] = run.pop("customers")
-    return {"customers": n, "generate": generated, "score": score, **run}
+    return {"customers": n, "generate": generated, "score": score, "output": scores, **run}
 
 
 def machine() -> dict[str, str]:
@@ -98,6 +99,18 @@ def machine() -> dict[str, str]:
     }
 
 
+def model_description() -> str:
+    """The scored model as metrics/train.json describes it (family, parameters, calibration)."""
+    path = common.METRICS_DIR / "train.json"
+    if not path.is_file():
+        return "unknown (no metrics/train.json)"
+    train = json.loads(path.read_text(encoding="utf-8"))
+    winner = train.get("winner", {})
+    params = ", ".join(f"{k}={v}" for k, v in winner.get("params", {}).items())
+    calibration = train.get("calibration", {}).get("chosen")
+    return f"{winner.get('family')} ({params}); calibration: {calibration}"
+
+
 def table(results: list[dict]) -> str:
     """Markdown table: one row per run; seconds per million customers shows linearity."""
     phase_names = list(results[0]["phases"])
@@ -115,6 +128,35 @@ def table(results: list[dict]) -> str:
         cells += [f"{score['wall_s'] / n * 1e6:.1f}", f"{score['rss_mb']:.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def agreement(results: list[dict]) -> str:
+    """How often borrowed drivers give the same top driver and offers as the shap explainer."""
+    import pandas as pd
+
+    shap = next((r for r in results if r["drivers"] == "shap"), None)
+    other = next(
+        (
+            r
+            for r in results
+            if r["drivers"] != "shap" and shap and r["customers"] == shap["customers"]
+        ),
+        None,
+    )
+    if not (shap and other):
+        return ""
+    columns = ["id", "driver_1", "offer_codes"]
+    a, b = (
+        pd.read_csv(r["output"], usecols=columns).dropna(subset=["driver_1"]) for r in (shap, other)
+    )
+    both = a.merge(b, on="id", suffixes=("_shap", "_other"))
+    same_driver = (both["driver_1_shap"] == both["driver_1_other"]).mean()
+    same_offers = (both["offer_codes_shap"] == both["offer_codes_other"]).mean()
+    return (
+        f"Drivers by `{other['drivers']}` vs the shap stage's explainer, {shap['customers']:,} "
+        f"customers ({len(both):,} in the segment): same top decline driver for "
+        f"{same_driver:.0%}, same offers for {same_offers:.0%}."
+    )
 
 
 def verdict(results: list[dict]) -> str:
@@ -140,7 +182,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=None, help="stages.predict option")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args()
-    info = machine()
+    info = {**machine(), "model": model_description()}
     runs = [(n, args.drivers) for n in args.sizes]
     if args.shap_size:
         runs.append((args.shap_size, "shap"))
@@ -151,9 +193,10 @@ def main() -> None:
             results.append(bench_size(n, Path(tmp), drivers, args.chunk_size))
             wall = results[-1]["score"]["wall_s"]
             common.log.info("bench: %d customers scored in %.1f s", n, wall)
+        agree = agreement(results)  # reads the outputs: before the temp dir goes
     report = "\n".join([
         HEADER, "", "| machine | |", "|---|---|", *[f"| {k} | {v} |" for k, v in info.items()],
-        "", table(results), "", verdict(results), "", NOTES,
+        "", table(results), "", verdict(results), "", agree, "", NOTES,
     ])  # fmt: skip
     print(report)
     if args.markdown:

@@ -29,6 +29,7 @@ import pandas as pd
 from stages import common, scoring
 from stages.clean import clean_tables
 from stages.contract import ID, PROFIT
+from stages.explain import choose_explainer
 from stages.merge import merge_tables
 from stages.modeling import SPEC_FILE, feature_columns, load_spec, prepare_features
 from stages.segment import AT_RISK, PROBABILITY, segment_customers, select
@@ -36,7 +37,7 @@ from stages.shap_values import FEATURE_VALUES, SHAP_VALUES, explain_model
 from stages.tables import read_raw
 
 CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
-AUTO_SHAP_LIMIT = 2_000  # sampled SHAP costs ~25 ms per customer for KNN/SVC models
+AUTO_SHAP_LIMIT = 2_000  # sampled SHAP of a KNN/SVC: ~10 ms per customer on 2 cores
 NEIGHBOURS = 5
 IN_SEGMENT, DRIVERS_FROM = "in_segment", "drivers_from"
 DRIVER_SOURCES = {"shap": "shap", "neighbours": f"shap of {NEIGHBOURS} nearest explained customers"}
@@ -52,11 +53,12 @@ def score_table(merged: pd.DataFrame, features: pd.DataFrame, proba: np.ndarray)
     return table
 
 
-def driver_method(method: str, segment_size: int) -> str:
-    """`auto` -> exact-method SHAP for small segments, borrowed SHAP for large ones."""
-    if method == "auto":
-        return "shap" if segment_size <= AUTO_SHAP_LIMIT else "neighbours"
-    return method
+def driver_method(method: str, segment_size: int, explainer: str) -> str:
+    """`auto`: the shap stage's explainer when it is cheap (a linear model's is exact and fast,
+    or the segment is small), else SHAP borrowed from the nearest explained customers."""
+    if method != "auto":
+        return method
+    return "shap" if explainer == "linear" or segment_size <= AUTO_SHAP_LIMIT else "neighbours"
 
 
 def segment_shap(
@@ -83,13 +85,15 @@ def segment_drivers(
     mask, _ = select(table, params["segment"])
     ids = table.loc[mask, ID].to_numpy()
     rows = features[mask.to_numpy()]
-    method = driver_method(method, len(rows))
+    method = driver_method(method, len(rows), choose_explainer(model))
     common.log.info("predict: %d segment customers, drivers by %s", len(rows), method)
     shap = segment_shap(method, model, rows, params, chunk_size)
     return mask, pd.DataFrame(shap, index=ids, columns=rows.columns), rows.set_axis(ids), method
 
 
-def output_table(table, mask, customers, excluded: pd.DataFrame) -> pd.DataFrame:
+def output_table(
+    table: pd.DataFrame, mask: pd.Series, customers: pd.DataFrame, excluded: pd.DataFrame
+) -> pd.DataFrame:
     """One row per input customer, by id: scored ones with their figures, excluded with reason."""
     scored = table[[ID, PROBABILITY, PROFIT, AT_RISK]].assign(
         status=scoring.STATUS_SCORED, **{IN_SEGMENT: mask.to_numpy()}
@@ -99,6 +103,13 @@ def output_table(table, mask, customers, excluded: pd.DataFrame) -> pd.DataFrame
     first = [ID, "status", PROBABILITY, IN_SEGMENT, PROFIT, AT_RISK]
     out = out[first + [c for c in out.columns if c not in first]]
     return out.sort_values(ID, kind="mergesort").reset_index(drop=True)
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 @contextmanager
@@ -114,8 +125,8 @@ def main() -> None:
     parser.add_argument("--input", type=Path, required=True, help="directory with the 4 files")
     parser.add_argument("--output", type=Path, required=True, help="CSV to write")
     parser.add_argument("--model", type=Path, default=common.MODEL_FILE)
-    parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
-    parser.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="threads")
+    parser.add_argument("--chunk-size", type=positive, default=CHUNK_SIZE)
+    parser.add_argument("--n-jobs", type=positive, default=os.cpu_count() or 1, help="threads")
     parser.add_argument("--drivers", choices=["auto", "shap", "neighbours"], default="auto")
     parser.add_argument("--timings", type=Path, help="write phase seconds as JSON (bench)")
     args = parser.parse_args()

@@ -123,19 +123,34 @@ def predict_in_chunks(model: Any, features: pd.DataFrame, size: int, n_jobs: int
     return out
 
 
+def preprocessing(model: Any) -> Any:
+    """The fitted transform in front of the estimator: a Pipeline's steps but the last; for a
+    calibrated or voting wrapper, that of its first fitted pipeline (a distance space is enough)."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        return model[:-1]
+    calibrated = getattr(model, "calibrated_classifiers_", None)
+    inner = calibrated[0].estimator if calibrated else getattr(model, "estimators_", [None])[0]
+    if inner is None:
+        raise TypeError(f"cannot find the preprocessing of a {type(model).__name__}")
+    return preprocessing(inner)
+
+
 def neighbour_shap(
     model: Any, explained: pd.DataFrame, shap: pd.DataFrame, rows: pd.DataFrame, k: int
 ) -> np.ndarray:
     """SHAP per feature estimated as the mean over the k customers nearest to each row (in the
     space the model's estimator sees) among those the shap stage explained.
 
-    Costs one neighbour query per row instead of thousands of model calls; on the sample its top
-    driver matches the customer's own sampled SHAP for ~72% of customers (two 256-path SHAP runs
-    with different seeds agree on ~86%), see bench/RESULTS.md.
+    Costs one neighbour query per row instead of thousands of model calls. On 10,000 generated
+    customers it gives the same top decline driver as the customer's own sampled SHAP for ~78%
+    of segment customers and the same offers for ~76% (bench/RESULTS.md); for scale, two
+    256-path SHAP runs with different seeds agree on the top |SHAP| feature for ~86%.
     """
     from sklearn.neighbors import NearestNeighbors
 
-    prep = model[:-1]
+    prep = preprocessing(model)
     reference = np.asarray(prep.transform(explained), dtype="float64")
     finder = NearestNeighbors(n_neighbors=min(k, len(reference))).fit(reference)
     values = shap.to_numpy(dtype="float64")

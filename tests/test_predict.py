@@ -148,11 +148,14 @@ def test_excluded_customers_say_why() -> None:
     assert scoring.excluded_customers([]).empty
 
 
-def test_driver_method_auto_switches_on_segment_size() -> None:
-    assert predict.driver_method("auto", predict.AUTO_SHAP_LIMIT) == "shap"
-    assert predict.driver_method("auto", predict.AUTO_SHAP_LIMIT + 1) == "neighbours"
-    assert predict.driver_method("shap", 10**9) == "shap"
-    assert predict.driver_method("neighbours", 1) == "neighbours"
+def test_driver_method_auto_switches_on_segment_size_unless_linear() -> None:
+    limit = predict.AUTO_SHAP_LIMIT
+    assert predict.driver_method("auto", limit, "sampled") == "shap"
+    assert predict.driver_method("auto", limit + 1, "sampled") == "neighbours"
+    assert predict.driver_method("auto", limit + 1, "tree") == "neighbours"
+    assert predict.driver_method("auto", 10**9, "linear") == "shap"
+    assert predict.driver_method("shap", 10**9, "sampled") == "shap"
+    assert predict.driver_method("neighbours", 1, "linear") == "neighbours"
 
 
 def test_score_table_and_output_table_keep_every_customer_in_id_order() -> None:
@@ -262,3 +265,27 @@ def test_tampered_model_is_refused_with_one_line(reproduced_project: Path, tmp_p
     errors = [line for line in result.stderr.splitlines() if not line.startswith("INFO ")]
     assert len(errors) == 1 and "refusing to unpickle" in errors[0], result.stderr
     assert not out.exists()
+
+
+def test_neighbour_space_is_found_inside_calibrated_and_voting_models() -> None:
+    import numpy as np
+    import pandas as pd
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from stages.scoring import preprocessing
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.normal(10, 5, 60), "b": rng.normal(0, 1, 60)})
+    y = (x["a"] + rng.normal(0, 3, 60) > 10).astype(int)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    vote = VotingClassifier([("p", pipe), ("q", pipe)], voting="soft").fit(x, y)
+    calibrated = CalibratedClassifierCV(vote, cv=3).fit(x, y)
+    for model in (pipe.fit(x, y), vote, calibrated):
+        scaled = preprocessing(model).transform(x)
+        # a fitted scaler (on all rows, or a CV fold's for the calibrated model), not raw values
+        assert np.allclose(scaled.mean(axis=0), 0, atol=0.5)
+        assert np.allclose(scaled.std(axis=0), 1, atol=0.3)
