@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: repro test lint report predict bench
+.PHONY: repro test lint report predict bench bench-repro
 
 $(STAMP): requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,7 @@ predict: $(STAMP)
 # Scoring at 10k / 100k / 1M generated customers: wall, CPU, peak RSS -> bench/RESULTS.md
 bench: $(STAMP)
 	python -m bench.bench_scale --markdown bench/RESULTS.md $(ARGS)
+
+# Cold `dvc repro` on the real files, forced shap, segment-only rerun: wall seconds
+bench-repro: $(STAMP)
+	python -m bench.bench_repro $(ARGS)
