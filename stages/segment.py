@@ -16,7 +16,7 @@ import pandas as pd
 from stages import common
 from stages import segment_report as report
 from stages.contract import FEATURES, ID, PROFIT
-from stages.offers import assign_offers, decline_drivers, parse_offers
+from stages.offers import assign_offers_bulk, decline_order, parse_offers, render_bulk
 
 PROBABILITY, AT_RISK = "probability", "expected_profit_at_risk"
 SHAP_VALUES = common.SHAP_DIR / "values.csv"
@@ -59,35 +59,53 @@ def segment_customers(
     table: pd.DataFrame, mask: pd.Series, shap: pd.DataFrame, values: pd.DataFrame,
     params: dict[str, Any],
 ) -> pd.DataFrame:  # fmt: skip
-    """Segment rows by expected profit at risk: top decline drivers (value, SHAP) and offers."""
+    """Segment rows by expected profit at risk: top decline drivers (value, SHAP) and offers.
+
+    Vectorised over customers (decline_order, assign_offers_bulk): the same result as
+    decline_drivers + assign_offers + Offer.render row by row.
+    """
     offers, fallback = parse_offers(
         params["offers"], params["fallback_offer"], set(table.columns), params["non_actionable"]
     )
     chosen = table[mask].sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
-    missing = sorted(set(chosen[ID]) - set(shap.index))
-    if missing:
-        raise common.DataError(f"values.csv: column {ID}: segment ids missing {missing[:5]}")
-    listed, rows = params["drivers_listed"], []
-    for customer in chosen.to_dict("records"):
-        drivers = decline_drivers(shap.loc[customer[ID]])
-        found, source = assign_offers(
-            drivers, customer, offers, fallback, listed, params["max_offers"]
-        )
-        row = {key: customer[key] for key in (ID, PROBABILITY, PROFIT, AT_RISK)}
-        for rank in range(1, listed + 1):
-            driver = drivers[rank - 1] if rank <= len(drivers) else None
-            row[f"driver_{rank}"] = driver
-            row[f"driver_{rank}_value"] = values.at[customer[ID], driver] if driver else None
-            row[f"driver_{rank}_shap"] = shap.at[customer[ID], driver] if driver else None
-        row["offer_codes"] = ";".join(offer.code for offer, _ in found)
-        row["offers"] = " | ".join(offer.render(customer) for offer, _ in found)
-        row["offer_source"] = source
-        rows.append(row)
-    drivers = [
-        f"driver_{r}{part}" for r in range(1, listed + 1) for part in ("", "_value", "_shap")
-    ]
-    columns = [ID, PROBABILITY, PROFIT, AT_RISK, *drivers, "offer_codes", "offers", "offer_source"]
-    return pd.DataFrame(rows, columns=columns)
+    chosen = chosen.reset_index(drop=True)
+    for name, frame in (("values.csv", shap), ("feature_values.csv", values)):
+        missing = sorted(set(chosen[ID]) - set(frame.index))
+        if missing:
+            raise common.DataError(f"{name}: column {ID}: segment ids missing {missing[:5]}")
+    ids, features = chosen[ID].to_numpy(), list(shap.columns)
+    numbers = shap.loc[ids].to_numpy(dtype="float64")
+    order, count = decline_order(numbers)
+    listed, n = params["drivers_listed"], len(chosen)
+    out = {key: chosen[key] for key in (ID, PROBABILITY, PROFIT, AT_RISK)}
+    for rank in range(1, listed + 1):
+        has = count >= rank
+        position = order[:, rank - 1] if rank <= len(features) else np.zeros(n, dtype=int)
+        names, own, strength = (np.full(n, None, dtype=object) for _ in range(3))
+        for k in np.unique(position[has]):
+            hit = np.flatnonzero(has & (position == k))
+            column = values[features[k]].to_numpy()[values.index.get_indexer(ids[hit])]
+            names[hit], own[hit] = features[k], list(column)  # keeps numpy scalars, as .at
+            strength[hit] = list(numbers[hit, k])
+        out |= {f"driver_{rank}": names, f"driver_{rank}_value": own,
+                f"driver_{rank}_shap": strength}  # fmt: skip
+    slots, source = assign_offers_bulk(
+        order, count, features, chosen, offers, listed, params["max_offers"]
+    )
+    every = [*offers, fallback]  # slots hold positions in this list, -1 = empty
+    texts = [render_bulk(o, chosen) if (slots == k).any() else [] for k, o in enumerate(every)]
+    picked = [[k for k in slot if k >= 0] for slot in slots.tolist()]
+    out["offer_codes"] = [";".join(every[k].code for k in found) for found in picked]
+    out["offers"] = [" | ".join(texts[k][i] for k in found) for i, found in enumerate(picked)]
+    out["offer_source"] = source
+    if not n:  # no rows to infer from: object columns, as pd.DataFrame([], columns=...)
+        return pd.DataFrame([], columns=list(out))
+    return pd.DataFrame({key: _listed(value) for key, value in out.items()})
+
+
+def _listed(column: Any) -> list:
+    """Plain lists, so pandas infers each column's dtype as from a list of row dicts."""
+    return column.tolist() if isinstance(column, pd.Series) else list(column)
 
 
 def summary(frame: pd.DataFrame, total: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ customers validate in seconds) and every problem is one DataError line naming fi
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
                 f"{spec.filename}: header {header[:60]!r} looks like wrong separator "
                 f"({found[0]!r} found, expected {spec.sep!r})"
             )
+    check_header(next(csv.reader([header], delimiter=spec.sep)), spec)
     text = {c.source: "category" for c in spec.columns if c.kind in TEXT_KINDS}
     try:
         frame = pd.read_csv(
@@ -109,11 +111,32 @@ def listed(values: list | np.ndarray | pd.Index) -> str:
     return shown + (f" and {len(values) - SHOWN} more" if len(values) > SHOWN else "")
 
 
+def check_header(names: list[str], spec: InputFile) -> None:
+    """Raise when the header row is missing (data in its place) or names a column twice.
+
+    Runs on the raw header line too, before pandas renames a repeated 'X' to 'X.1'.
+    """
+    names = [str(name).strip() for name in names]
+    if not set(names) & set(spec.source_columns):
+        shown = spec.sep.join(names)
+        raise DataError(
+            f"{spec.filename}: header row missing (first line looks like data: {shown[:60]!r}); "
+            f"expected column names {listed(spec.source_columns)}"
+        )
+    repeated = list(dict.fromkeys(n for i, n in enumerate(names) if n in names[:i]))
+    if repeated:
+        plural = "s" if len(repeated) > 1 else ""
+        raise DataError(
+            f"{spec.filename}: duplicated column{plural} {listed([repr(n) for n in repeated])}"
+        )
+
+
 def check_columns(frame: pd.DataFrame, spec: InputFile, require_target: bool) -> list[Column]:
     """The contract columns present in frame; raise on wrong separator, missing/extra columns."""
     present = [str(c) for c in frame.columns]
     if len(present) == 1 and any(s in present[0] for s in SEPARATORS if s != spec.sep):
         raise DataError(f"{spec.filename}: single column {present[0][:60]!r}: wrong separator")
+    check_header(present, spec)
     optional = set() if require_target else {MARKET_FILE.column(TARGET).source}
     missing = [c for c in spec.source_columns if c not in present and c not in optional]
     extra = [c for c in present if c not in spec.source_columns]

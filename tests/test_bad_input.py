@@ -96,6 +96,16 @@ CASES = {
         "no data",
     ),
     "missing-file": (file_bytes(MARKET_FILE, None), MARKET_FILE, "missing"),
+    "no-header": (
+        file_bytes(MARKET_TIME, lambda b: b.split(b"\r\n", 1)[1]),
+        MARKET_TIME,
+        "header row missing (first line looks like data",
+    ),
+    "duplicated-column": (
+        file_bytes(MONEY, lambda b: b.replace(b"\r\n", b";" + b.split(b"\r\n")[0] + b"\r\n", 1)),
+        MONEY,
+        f"duplicated columns '{ID}', '{SOURCE[(MONEY.key, 'profit')]}'",
+    ),
     "not-utf8": (
         file_bytes(MARKET_FILE, lambda b: b.decode("utf-8").encode("cp1251")),
         MARKET_FILE,

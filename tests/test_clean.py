@@ -73,8 +73,9 @@ def test_read_raw_parses_store_formats_crlf_bom_and_decimal_comma(tmp_path: Path
         (lambda p: p.write_bytes(p.read_bytes().split(b"\r\n")[0] + b"\r\n"), "no data rows"),
         (lambda p: p.write_bytes(p.read_bytes().replace(b",", b";")), "wrong separator"),
         (lambda p: p.write_bytes(p.read_text("utf-8").encode("cp1251")), "not UTF-8"),
+        (lambda p: p.write_bytes(p.read_bytes().split(b"\r\n", 1)[1]), "header row missing"),
     ],
-    ids=["missing", "empty", "header-only", "separator", "cp1251"],
+    ids=["missing", "empty", "header-only", "separator", "cp1251", "no-header"],
 )
 def test_read_raw_rejects_broken_files(tmp_path: Path, damage, fragment: str) -> None:
     directory = write_store_files(tiny_tables(), tmp_path)
@@ -82,6 +83,56 @@ def test_read_raw_rejects_broken_files(tmp_path: Path, damage, fragment: str) ->
     with pytest.raises(DataError, match=fragment) as error:
         read_raw(directory)
     assert str(error.value).startswith(MARKET_FILE.filename)
+
+
+def repeat_header_column(path: Path, name: str) -> None:
+    """Append a second `name` column (same values) to a comma-separated store file."""
+    lines = path.read_bytes().decode("utf-8").split("\r\n")
+    k = lines[0].split(",").index(name)
+    rows = [f"{line},{line.split(',')[k]}" if line else line for line in lines]
+    path.write_bytes("\r\n".join(rows).encode("utf-8"))
+
+
+def test_duplicated_header_column_is_named_not_mangled(tmp_path: Path) -> None:
+    directory = write_store_files(tiny_tables(), tmp_path)
+    name = src(MARKET_TIME.key, "minutes")
+    repeat_header_column(directory / MARKET_TIME.filename, name)
+    with pytest.raises(DataError) as error:
+        read_raw(directory)
+    assert str(error.value) == f"{MARKET_TIME.filename}: duplicated column {name!r}"
+
+
+def test_header_row_missing_is_one_line_not_a_list_of_values(tmp_path: Path) -> None:
+    directory = write_store_files(tiny_tables(), tmp_path)
+    path = directory / MARKET_MONEY.filename
+    header, data = path.read_bytes().decode("utf-8").split("\r\n", 1)
+    path.write_bytes(data.encode("utf-8"))
+    with pytest.raises(DataError) as error:
+        read_raw(directory)
+    message = str(error.value)
+    assert message.startswith(f"{MARKET_MONEY.filename}: header row missing (first line looks")
+    assert data.split("\r\n")[0] in message and "unexpected" not in message
+    assert "\n" not in message
+    renamed = header.replace(ID, "customer_id", 1)  # one renamed column is not a missing header
+    path.write_bytes(f"{renamed}\r\n{data}".encode())
+    with pytest.raises(DataError, match=r"missing column\(s\) \['id'\]; unexpected.*customer_id"):
+        validate_tables(read_raw(directory))
+
+
+def test_header_problems_in_frames_are_named_too() -> None:
+    raw = tiny_tables()
+    first = raw[MONEY.key].iloc[0]
+    raw[MONEY.key] = raw[MONEY.key].iloc[1:].set_axis([str(v) for v in first], axis=1)
+    with pytest.raises(DataError, match=f"^{MONEY.filename}: header row missing"):
+        validate_tables(raw)
+    raw = tiny_tables()
+    profit = src(MONEY.key, "profit")
+    money = raw[MONEY.key]
+    raw[MONEY.key] = pd.concat(
+        [money, money[[profit]].rename(columns={profit: f" {profit}"})], axis=1
+    )
+    with pytest.raises(DataError, match=f"^{MONEY.filename}: duplicated column '{profit}'$"):
+        validate_tables(raw)
 
 
 # ---- fixes and their counts ------------------------------------------------------------------

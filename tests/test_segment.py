@@ -148,6 +148,77 @@ def test_segment_customers_ranked_with_drivers_and_offers(table) -> None:
     assert (out["offer_codes"] != "").all()
 
 
+def reference_segment_customers(
+    table: pd.DataFrame, mask: pd.Series, shap: pd.DataFrame, values: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:  # fmt: skip
+    """segment_customers spelled out one customer at a time with the one-customer rules."""
+    offers, fallback = of.parse_offers(
+        params["offers"], params["fallback_offer"], set(table.columns), params["non_actionable"]
+    )
+    chosen = table[mask].sort_values([sg.AT_RISK, ID], ascending=[False, True], kind="mergesort")
+    listed, rows = params["drivers_listed"], []
+    for customer in chosen.to_dict("records"):
+        drivers = of.decline_drivers(shap.loc[customer[ID]])
+        found, source = of.assign_offers(
+            drivers, customer, offers, fallback, listed, params["max_offers"]
+        )
+        row = {key: customer[key] for key in (ID, "probability", PROFIT, sg.AT_RISK)}
+        for rank in range(1, listed + 1):
+            driver = drivers[rank - 1] if rank <= len(drivers) else None
+            row[f"driver_{rank}"] = driver
+            row[f"driver_{rank}_value"] = values.at[customer[ID], driver] if driver else None
+            row[f"driver_{rank}_shap"] = shap.at[customer[ID], driver] if driver else None
+        row["offer_codes"] = ";".join(offer.code for offer, _ in found)
+        row["offers"] = " | ".join(offer.render(customer) for offer, _ in found)
+        row["offer_source"] = source
+        rows.append(row)
+    drivers = [f"driver_{r}{p}" for r in range(1, listed + 1) for p in ("", "_value", "_shap")]
+    columns = [ID, "probability", PROFIT, sg.AT_RISK, *drivers, "offer_codes", "offers",
+               "offer_source"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("listed", "max_offers"), [(1, 1), (2, 2), (3, 1), (4, 3), (0, 2)])
+def test_segment_customers_equals_row_by_row_reference(seed, listed, max_offers) -> None:
+    """Random SHAP with ties, zeros and rows without any decline driver; mixed value dtypes."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    merged = merged_rows(n)
+    merged["marketing_current"] = rng.integers(0, 6, n)  # an int column among the values
+    merged["allow_messages"] = rng.choice(["да", "нет"], n)
+    merged["service_type"] = rng.choice(["стандарт", "премиум"], n)
+    merged[PROFIT] = rng.integers(1, 8, n).astype(float)  # ties in expected profit at risk
+    table = sg.customer_table(scores(rng.choice([0.6, 0.8, 0.9], n).tolist()), merged)
+    steps, weights = [-0.2, -0.1, 0.0, 0.1, 0.2, 0.3], [0.2, 0.2, 0.3, 0.1, 0.1, 0.1]
+    drawn = rng.choice(steps, (n, len(FEATURES)), p=weights)
+    shap = pd.DataFrame(drawn, index=table[ID], columns=FEATURES)
+    shap.iloc[::7] = np.minimum(shap.iloc[::7], 0)  # no decline driver at all: the fallback
+    offers = [
+        *OFFERS,
+        {
+            "code": "premium",
+            "drivers": ["service_type", "promo_share"],
+            "require": {"service_type": ["стандарт"]},
+            "text": "Premium trial",
+        },
+    ]
+    params = {**PARAMS, "drivers_listed": listed, "max_offers": max_offers, "offers": offers}
+    mask, _ = sg.select(table, params)
+    values = table.set_index(ID)[FEATURES]
+    out = sg.segment_customers(table, mask, shap, values, params)
+    expected = reference_segment_customers(table, mask, shap, values, params)
+    assert len(out) > 10 and of.FALLBACK in set(out["offer_source"])
+    assert set(out["offer_source"]) >= ({of.FURTHER} if listed == 0 else {of.TOP})
+    pd.testing.assert_frame_equal(out, expected, check_exact=True)
+    empty = table[ID] < 0
+    pd.testing.assert_frame_equal(
+        sg.segment_customers(table, empty, shap, values, params),
+        reference_segment_customers(table, empty, shap, values, params),
+    )
+
+
 def test_value_curve_orders_by_expected_profit_at_risk(table) -> None:
     curve = sg.value_curve(table, 7)  # 6 customers: one more each step
     total = table[sg.AT_RISK].sum()
