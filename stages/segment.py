@@ -181,7 +181,7 @@ def main() -> None:
     common.write_csv(customers, common.SEGMENT_DIR / "customers.csv")
     common.write_csv(profiled, common.REPORTS_DIR / "segment_profile.csv")
     common.write_csv(curve, report.PLOTS / "value_curve.csv")
-    common.write_json(metrics, common.METRICS_DIR / "segment.json")
+    common.write_json(metrics, common.SEGMENT_METRICS)
     common.write_text(report.render(metrics), common.REPORTS_DIR / "segment.md")
     report.save_plots(
         table, mask, curve, metrics, list(importance.index[: params["profile_plots"]])

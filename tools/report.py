@@ -16,13 +16,12 @@ from typing import Any
 
 import yaml
 
-from stages.common import PLOTS_DIR, ROOT, log, run, write_text
+from stages.common import PLOTS_DIR, ROOT, SEGMENT_METRICS, log, run, write_text
 from tools.diff_tables import is_number, metric_rows, param_rows, table
 from tools.plots_offline import clear_dir, fetch_plots, named_plots, render_png, slug
 from tools.vcs import dvc_json, git
 
 HEAD = "workspace"  # DVC's name for the checked-out files
-SEGMENT_METRICS = "metrics/segment.json"
 SEGMENT_BLOCK = "segment."  # its summary of the segment (the rest: everyone, offers, drivers)
 SHAP_PLOTS = PLOTS_DIR / "shap"
 
@@ -31,7 +30,7 @@ def segment_spec(diff: dict[str, dict], base: str) -> dict[str, Any] | None:
     """Bars of the segment's summary (its `segment` block): base beside head, a panel each."""
     values = [
         {"metric": key.removeprefix(SEGMENT_BLOCK), "rev": rev, "value": entry[side]}
-        for key, entry in sorted(diff.get(SEGMENT_METRICS, {}).items())
+        for key, entry in sorted(diff.get(SEGMENT_METRICS.relative_to(ROOT).as_posix(), {}).items())
         for rev, side in ((base, "old"), (HEAD, "new"))
         if (key.startswith(SEGMENT_BLOCK) or "." not in key) and is_number(entry.get(side))
     ]
