@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: repro test lint report predict bench bench-repro
+.PHONY: repro test lint report predict bench bench-repro bench-model
 
 $(STAMP): requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ bench: $(STAMP)
 # Cold `dvc repro` on the real files, forced shap, segment-only rerun: wall seconds
 bench-repro: $(STAMP)
 	python -m bench.bench_repro $(ARGS)
+
+# Nested CV of the train stage's model selection on the real files (never the test part)
+bench-model: $(STAMP)
+	python -m bench.bench_model --markdown bench/MODEL.md $(ARGS)

@@ -20,6 +20,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 
+from stages import common
 from stages.modeling import pipeline_grid
 
 Splits = list[tuple[np.ndarray, np.ndarray]]
@@ -80,20 +81,32 @@ def with_calibration(model: BaseEstimator, method: str, folds: int, seed: int) -
     return wrap(model)
 
 
+# calibration.metric -> the sklearn scorer that measures it (lower is better after negation)
+CALIBRATION_SCORERS = {"brier": "neg_brier_score", "log_loss": "neg_log_loss"}
+
+
 def choose_calibration(
     model: BaseEstimator, X: pd.DataFrame, y: pd.Series, splits: Splits, methods: list[str],
-    folds: int, seed: int, n_jobs: int,
-) -> tuple[str, dict[str, float]]:  # fmt: skip
-    """CV Brier score of the raw model (if it has predict_proba) and of each calibration method;
-    returns the lowest: "none" unless a method is strictly better."""
+    folds: int, seed: int, n_jobs: int, metric: str = "brier",
+) -> tuple[str, dict[str, dict[str, float]]]:  # fmt: skip
+    """CV Brier score and log-loss of the raw model (if it has predict_proba) and of each
+    calibration method: ({metric: {method: score}}); the method with the lowest `metric` wins,
+    "none" unless a method is strictly better."""
+    if metric not in CALIBRATION_SCORERS:
+        known = sorted(CALIBRATION_SCORERS)
+        raise common.DataError(f"params.yaml: train.calibration.metric: {metric!r}; one of {known}")
     candidates = {m: with_calibration(model, m, folds, seed) for m in methods}
     if hasattr(model, "predict_proba"):
         candidates = {"none": model, **candidates}
-    brier = {
-        name: -float(cv_scores(candidate, X, y, splits, n_jobs, "neg_brier_score").mean())
-        for name, candidate in candidates.items()
-    }
-    return min(brier, key=lambda m: (brier[m], m != "none")), brier
+    scores: dict[str, dict[str, float]] = {name: {} for name in CALIBRATION_SCORERS}
+    for method, candidate in candidates.items():
+        result = cross_validate(
+            candidate, X, y, cv=splits, n_jobs=n_jobs, scoring=list(CALIBRATION_SCORERS.values())
+        )
+        for name, scorer in CALIBRATION_SCORERS.items():
+            scores[name][method] = -float(result[f"test_{scorer}"].mean())
+    decisive = scores[metric]
+    return min(decisive, key=lambda m: (decisive[m], m != "none")), scores
 
 
 def soft_vote(members: dict[str, BaseEstimator], folds: int, seed: int) -> VotingClassifier:

@@ -6,8 +6,9 @@
    a soft vote of the k best families' pipelines is scored on the same folds and competes. The
    best mean wins, a tie goes to the simpler model (fresh folds damp the optimism of picking the
    maximum of many single-CV scores).
-3. Calibration: CalibratedClassifierCV wraps the winner only if it lowers the CV Brier score
-   (always for models without predict_proba, e.g. SVC).
+3. Calibration: CalibratedClassifierCV wraps the winner only if it lowers the CV score named
+   by train.calibration.metric (log-loss or Brier; always for models without predict_proba,
+   e.g. SVC). Both scores of every method go to metrics/train.json.
 """
 
 from __future__ import annotations
@@ -76,14 +77,14 @@ def select_model(
     winner = board[0]
 
     calibration = params["calibration"]
-    method, brier = choose_calibration(
+    method, scores = choose_calibration(
         models[winner["family"]], X, y, search_folds, calibration["methods"],
-        calibration["cv"], seed, n_jobs,
+        calibration["cv"], seed, n_jobs, calibration["metric"],
     )  # fmt: skip
     model = models[winner["family"]]
     if method != "none":
         model = with_calibration(model, method, calibration["cv"], seed)
-    common.log.info("train: winner %s, calibration %s, Brier %s", winner["family"], method, brier)
+    common.log.info("train: winner %s, calibration %s, CV %s", winner["family"], method, scores)
     metrics = {
         "winner": {"family": winner["family"], "params": winner["params"]},
         "cv_roc_auc_mean": winner["cv_roc_auc_mean"],
@@ -91,7 +92,11 @@ def select_model(
         "cv_folds": folds,
         "cv_repeats": params["cv_repeats"],
         "n_train": len(train),
-        "calibration": {"chosen": method, "cv_brier": brier},
+        "calibration": {
+            "chosen": method,
+            "metric": calibration["metric"],
+            **{f"cv_{name}": by_method for name, by_method in scores.items()},
+        },
         "leaderboard": board,
     }
     return model.fit(X, y), metrics
@@ -125,16 +130,18 @@ def vote_candidate(
 
 
 def nested_cv(
-    train: pd.DataFrame, spec: dict[str, Any], params: dict[str, Any], folds: int
-) -> dict[str, Any]:
+    train: pd.DataFrame, spec: dict[str, Any], params: dict[str, Any], folds: int,
+    outer_seed: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """ROC-AUC of the whole selection procedure on outer folds it never saw: the winner's own
     repeated-CV score is the best of many, so it is optimistic; this one is not (costs
-    `folds` extra runs of select_model)."""
+    `folds` extra runs of select_model). Outer folds: seed outer_seed (default random_state
+    + 100, apart from the inner folds' seeds)."""
     y, groups = train[LABEL], train[GROUP]
+    if outer_seed is None:
+        outer_seed = params["random_state"] + 100
     scores, winners = [], []
-    for fold, (inner, outer) in enumerate(
-        cv_splits(y, groups, folds, params["random_state"] + 100)
-    ):
+    for fold, (inner, outer) in enumerate(cv_splits(y, groups, folds, outer_seed)):
         common.log.info("train: nested CV, outer fold %d/%d", fold + 1, folds)
         model, metrics = select_model(train.iloc[inner], spec, params)
         proba = predict_declined(model, train.iloc[outer][feature_columns(spec)])

@@ -61,7 +61,7 @@ TRAIN_PARAMS = {
     "nested_folds": 0,
     "n_iter": 3,
     "vote_top": 0,
-    "calibration": {"methods": ["sigmoid"], "cv": 3},
+    "calibration": {"methods": ["sigmoid"], "cv": 3, "metric": "log_loss"},
     "search_space": SPACE,
 }
 
@@ -192,19 +192,45 @@ def test_calibration_wraps_the_classifier_step_and_keeps_the_ranking(parts) -> N
     assert pd.Series(proba).corr(pd.Series(decision), method="spearman") == pytest.approx(1.0)
 
 
-def test_choose_calibration_compares_brier_and_needs_proba_for_none(parts) -> None:
+def test_choose_calibration_scores_both_and_needs_proba_for_none(parts) -> None:
     train, _, spec = parts
     X, y = train[feature_columns(spec)], train[LABEL]
     splits = cv_splits(y, train[GROUP], 3, 0)
-    method, brier = choose_calibration(
+    method, scores = choose_calibration(
         build_pipeline(spec, SVC()), X, y, splits, ["sigmoid"], 3, 0, 1
     )
-    assert method == "sigmoid" and set(brier) == {"sigmoid"}  # SVC has no probabilities
+    assert method == "sigmoid" and set(scores["brier"]) == {"sigmoid"}  # SVC: no probabilities
     # a k=3 neighbour vote only says 0, 1/3, 2/3 or 1: calibration should smooth it
     knn = build_pipeline(spec, KNeighborsClassifier(3))
-    method, brier = choose_calibration(knn, X, y, splits, ["sigmoid", "isotonic"], 3, 0, 1)
-    assert set(brier) == {"none", "sigmoid", "isotonic"}
-    assert method == min(brier, key=brier.get) and brier[method] <= brier["none"]
+    for metric in ("brier", "log_loss"):
+        method, scores = choose_calibration(
+            knn, X, y, splits, ["sigmoid", "isotonic"], 3, 0, 1, metric
+        )
+        assert set(scores) == {"brier", "log_loss"}
+        assert set(scores[metric]) == {"none", "sigmoid", "isotonic"}
+        decisive = scores[metric]
+        assert method == min(decisive, key=decisive.get) and decisive[method] <= decisive["none"]
+
+
+def test_log_loss_rejects_a_model_that_claims_certainty_brier_tolerates(parts) -> None:
+    """A 1-neighbour model says exactly 0 or 1: every miss costs log-loss ~34, Brier only 1."""
+    train, _, spec = parts
+    X, y = train[feature_columns(spec)], train[LABEL]
+    splits = cv_splits(y, train[GROUP], 3, 0)
+    knn1 = build_pipeline(spec, KNeighborsClassifier(1))
+    method, scores = choose_calibration(knn1, X, y, splits, ["sigmoid"], 3, 0, 1, "log_loss")
+    assert method == "sigmoid"
+    assert scores["log_loss"]["none"] > 5 * scores["log_loss"]["sigmoid"]
+    assert scores["brier"]["none"] < 2 * scores["brier"]["sigmoid"]
+
+
+def test_unknown_calibration_metric_is_a_params_error(parts) -> None:
+    train, _, spec = parts
+    X, y = train[feature_columns(spec)], train[LABEL]
+    with pytest.raises(DataError, match=r"train\.calibration\.metric"):
+        choose_calibration(
+            build_pipeline(spec, SVC()), X, y, cv_splits(y, train[GROUP], 3, 0), [], 3, 0, 1, "auc"
+        )
 
 
 # --- the chosen model -------------------------------------------------------------------
