@@ -32,7 +32,7 @@ Written by `make bench` (bench/bench_scale.py): generated customers (stages.samp
 {SEED}) scored by `python -m stages.predict` in a child process. Wall and CPU seconds and peak
 RSS are the child's (os.wait4); phase seconds come from predict's `--timings`."""
 NOTES = """Phases: load_model = md5 check against dvc.lock + unpickling; read/clean = the cleaning
-contract (tables.read_raw, clean.clean_tables); merge_features = merge + engineered features;
+contract (input_reading.read_raw, clean.clean_tables); merge_features = merge + engineered features;
 model = P(declined), chunks on threads; drivers = segment selection + SHAP for segment customers
 only (`neighbours`: SHAP borrowed from the nearest customers the shap stage explained; `shap`:
 the shap stage's own explainer); offers = segment.segment_customers (rules per customer);

@@ -28,8 +28,10 @@ from stages.contract import (
     REVENUE,
     TARGET,
 )
+from stages.input_reading import read_raw
 from stages.quality_report import quality_markdown, quality_metrics
-from stages.tables import read_raw, sort_table, split_by, validate_tables, widen
+from stages.table_validation import validate_tables
+from stages.wide_tables import sort_table, split_by, widen
 
 OUTLIER_ACTIONS = ("median", "cap", "drop")
 

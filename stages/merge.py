@@ -28,7 +28,8 @@ from stages.contract import (
     TARGET_NEGATIVE,
     TARGET_POSITIVE,
 )
-from stages.tables import TEXT_KINDS, widen
+from stages.input_reading import TEXT_KINDS
+from stages.wide_tables import widen
 
 COLOURS = {TARGET_POSITIVE: "tab:red", TARGET_NEGATIVE: "tab:blue"}
 GRID_COLUMNS = 4

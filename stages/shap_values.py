@@ -1,10 +1,10 @@
 """Stage `shap`: SHAP values of the chosen model for every customer, per original feature.
 
-The explainer follows the model family (stages.explain.choose_explainer):
+The explainer follows the model family (stages.explainer_choice.choose_explainer):
 * linear model -> shap.LinearExplainer: exact, in log-odds (where a linear model is additive);
 * tree model -> shap.TreeExplainer (path-dependent): exact; probability for trees and forests,
   log-odds for boosting;
-* anything else (SVC, KNN, calibrated or voting wrappers) -> stages.explain.PathExplainer:
+* anything else (SVC, KNN, calibrated or voting wrappers) -> stages.path_explainer.PathExplainer:
   sampled interventional SHAP of P(declined), exact in sum, built on the model's structure so it
   costs milliseconds per customer where shap's model-agnostic explainers cost about a second.
 One-hot columns fold back to their feature. The output space is detected, not assumed: base +
@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from stages import common
-from stages import explain as ex
 from stages.contract import ID
+from stages.explainer_choice import choose_explainer, describe, fold, output_space
+from stages.model_decomposition import Unsupported, feature_blocks
 from stages.modeling import feature_columns, load_model, load_spec, predict_declined
+from stages.path_explainer import PathExplainer
 
 SHAP_VALUES = common.SHAP_DIR / "values.csv"
 DRIVERS = common.SHAP_DIR / "drivers.csv"
@@ -48,7 +50,7 @@ def exact_shap(kind: str, estimator, train_rows: np.ndarray, rows: np.ndarray):
 
 
 def sampled_shap(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]):
-    """(SHAP per feature, base value, description) by stages.explain.PathExplainer, batched."""
+    """(SHAP per feature, base value, description) by path_explainer.PathExplainer, batched."""
     from sklearn.utils.parallel import Parallel, delayed
     from threadpoolctl import threadpool_limits
 
@@ -56,9 +58,7 @@ def sampled_shap(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str
     background = (
         train_x if size is None or size >= len(train_x) else train_x.sample(size, random_state=seed)
     )
-    explainer = ex.PathExplainer(
-        model, background, pd.concat([train_x, x]), params["n_paths"], seed
-    )
+    explainer = PathExplainer(model, background, pd.concat([train_x, x]), params["n_paths"], seed)
     per_batch = max(1, params["batch_elements"] // (params["n_paths"] * explainer.width))
     batches = [x.iloc[i : i + per_batch] for i in range(0, len(x), per_batch)]
     results = []
@@ -75,11 +75,11 @@ def sampled_shap(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str
 
 def explain_model(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]):
     """(SHAP per original feature, base value, explainer description) for every row of x."""
-    kind = ex.choose_explainer(model)
+    kind = choose_explainer(model)
     if kind != "sampled":
         try:
-            blocks = ex.feature_blocks(model[:-1].transform, train_x)
-        except ex.Unsupported:
+            blocks = feature_blocks(model[:-1].transform, train_x)
+        except Unsupported:
             kind = "sampled"
     if kind == "sampled":
         return sampled_shap(model, train_x, x, params)
@@ -87,7 +87,7 @@ def explain_model(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[st
     train_rows, rows = np.asarray(prep.transform(train_x)), np.asarray(prep.transform(x))
     values, base = exact_shap(kind, model[-1], train_rows, rows)
     name = "LinearExplainer" if kind == "linear" else "TreeExplainer (tree_path_dependent)"
-    return ex.fold(values, blocks), base, name
+    return fold(values, blocks), base, name
 
 
 def driver_table(ids: np.ndarray, data: pd.DataFrame, values: np.ndarray, top: int) -> pd.DataFrame:
@@ -165,7 +165,7 @@ def main() -> None:
     common.log.info(
         "shap: %s, %d customers in %.1f s", explainer, len(data), time.perf_counter() - start
     )
-    space, output = ex.output_space(base + values.sum(axis=1), predict_declined(model, data))
+    space, output = output_space(base + values.sum(axis=1), predict_declined(model, data))
     error = float(np.abs(base + values.sum(axis=1) - output).max())
     if not error <= params["additivity_tolerance"]:
         raise common.DataError(
@@ -182,7 +182,7 @@ def main() -> None:
     common.write_csv(driver_table(ids, data, values, params["top_drivers"]), DRIVERS)
     ranking = importance(columns, values)
     common.write_json({
-        "model": ex.describe(model), "explainer": explainer, "output_space": space,
+        "model": describe(model), "explainer": explainer, "output_space": space,
         "n_customers": len(data), "n_features": len(columns), "base_value": base,
         "global_importance": ranking,
         "additivity": {"max_abs_error": error, "tolerance": params["additivity_tolerance"],

@@ -23,8 +23,10 @@ from stages.contract import (
     TARGET,
     TARGET_NEGATIVE,
 )
+from stages.input_reading import read_raw
 from stages.quality_report import ROWS_SHOWN, quality_markdown
-from stages.tables import read_raw, validate_tables, widen
+from stages.table_validation import validate_tables
+from stages.wide_tables import widen
 from tests.tiny_data import (
     CURRENT,
     FAVOURITE_TYPO,

@@ -25,8 +25,12 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from stages import explain as ex
+from stages import path_explainer
 from stages import shap_values as sv
+from stages.estimator_leaves import libsvm_binary_proba
+from stages.explainer_choice import choose_explainer, fold, output_space
+from stages.model_decomposition import Unsupported, feature_blocks
+from stages.path_explainer import PathExplainer
 
 PARAMS = {"n_paths": 64, "background_size": None, "random_state": 0, "n_jobs": 2,
           "batch_elements": 200_000, "top_drivers": 2, "additivity_tolerance": 1e-6}  # fmt: skip
@@ -95,7 +99,7 @@ def test_libsvm_replica_matches_svc_predict_proba(data) -> None:
     model = pipe(SVC(probability=True, C=3, random_state=0)).fit(frame, y)
     rows = model[:-1].transform(frame)
     svc = model[-1]
-    got = ex.libsvm_binary_proba(svc.decision_function(rows), svc._probA[0], svc._probB[0])
+    got = libsvm_binary_proba(svc.decision_function(rows), svc._probA[0], svc._probB[0])
     np.testing.assert_allclose(got, svc.predict_proba(rows)[:, 1], rtol=0, atol=1e-12)
     plain = 1 / (1 + np.exp(svc._probA[0] * -svc.decision_function(rows) + svc._probB[0]))
     assert np.abs(plain - got).max() > 1e-6, "the coupling iteration matters, else test is moot"
@@ -104,15 +108,15 @@ def test_libsvm_replica_matches_svc_predict_proba(data) -> None:
 def test_feature_blocks_follow_the_column_transformer(data) -> None:
     frame, _ = data
     transform = prep().fit(frame).transform
-    blocks = ex.feature_blocks(transform, frame)
+    blocks = feature_blocks(transform, frame)
     assert [list(b) for b in blocks] == [[0], [1], [2, 3, 4], [5]]
 
 
 def test_feature_blocks_reject_a_transform_that_mixes_features(data) -> None:
     frame, _ = data
     mixed = FunctionTransformer(lambda f: np.c_[f["pages"] * f["promo"], f["promo"]])
-    with pytest.raises(ex.Unsupported):
-        ex.feature_blocks(mixed.fit(frame).transform, frame[["pages", "promo"]])
+    with pytest.raises(Unsupported):
+        feature_blocks(mixed.fit(frame).transform, frame[["pages", "promo"]])
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -120,7 +124,7 @@ def test_path_explainer_decomposes_and_adds_up(data, name: str) -> None:
     frame, y = data
     model, kind = MODELS[name]
     model.fit(frame, y)
-    explainer = ex.PathExplainer(model, frame, frame, n_paths=16, seed=1)
+    explainer = PathExplainer(model, frame, frame, n_paths=16, seed=1)
     assert explainer.kind == kind
     values, output = explainer.explain(frame.iloc[:25])
     expected = model.predict_proba(frame.iloc[:25])[:, 1]
@@ -132,7 +136,7 @@ def test_path_explainer_decomposes_and_adds_up(data, name: str) -> None:
 def test_features_the_model_drops_get_zero_and_the_rest_still_add_up(data) -> None:
     frame, y = data
     model = pipe(KNeighborsClassifier(7)).set_params(select__k=2).fit(frame, y)
-    explainer = ex.PathExplainer(model, frame, frame, n_paths=16, seed=0)
+    explainer = PathExplainer(model, frame, frame, n_paths=16, seed=0)
     kept = model.named_steps["select"].get_support()  # columns: pages, promo, 3 x category, service
     alive = [bool(kept[0]), bool(kept[1]), bool(kept[2:5].any()), bool(kept[5])]
     assert [j in explainer.alive for j in range(4)] == alive and sum(alive) < 4
@@ -146,13 +150,13 @@ def test_structured_leaves_give_the_raw_model_result(data, name: str, monkeypatc
     """Same paths, same hybrids: kernel/distance statistics must equal predict_proba on rows."""
     frame, y = data
     model = MODELS[name][0].fit(frame, y)
-    fast = ex.PathExplainer(model, frame, frame, n_paths=32, seed=3)
+    fast = PathExplainer(model, frame, frame, n_paths=32, seed=3)
 
     def unsupported(*args, **kwargs):
-        raise ex.Unsupported("forced")
+        raise Unsupported("forced")
 
-    monkeypatch.setattr(ex, "decompose", unsupported)
-    slow = ex.PathExplainer(model, frame, frame, n_paths=32, seed=3)
+    monkeypatch.setattr(path_explainer, "decompose", unsupported)
+    slow = PathExplainer(model, frame, frame, n_paths=32, seed=3)
     assert slow.kind == "model (raw rows)" and fast.kind != slow.kind
     np.testing.assert_allclose(fast.explain(frame)[0], slow.explain(frame)[0], atol=1e-5)
 
@@ -180,7 +184,7 @@ def test_sampled_shap_converges_to_the_exact_definition(data) -> None:
     model = Pipeline([("scale", StandardScaler()), ("clf", SVC(probability=True, random_state=0))])
     model.fit(numeric, y)
     background = numeric.iloc[:8]
-    explainer = ex.PathExplainer(model, background, numeric, n_paths=4000, seed=0)
+    explainer = PathExplainer(model, background, numeric, n_paths=4000, seed=0)
     values, _ = explainer.explain(numeric.iloc[10:13])
 
     def f(rows: np.ndarray) -> np.ndarray:
@@ -192,12 +196,12 @@ def test_sampled_shap_converges_to_the_exact_definition(data) -> None:
 
 
 def test_choose_explainer_by_family(data) -> None:
-    assert ex.choose_explainer(pipe(LogisticRegression())) == "linear"
-    assert ex.choose_explainer(pipe(RandomForestClassifier())) == "tree"
-    assert ex.choose_explainer(pipe(DecisionTreeClassifier())) == "tree"
-    assert ex.choose_explainer(pipe(calibrated(LogisticRegression()))) == "sampled"
-    assert ex.choose_explainer(pipe(SVC())) == "sampled"
-    assert ex.choose_explainer(LogisticRegression()) == "sampled"  # no preprocessing to fold
+    assert choose_explainer(pipe(LogisticRegression())) == "linear"
+    assert choose_explainer(pipe(RandomForestClassifier())) == "tree"
+    assert choose_explainer(pipe(DecisionTreeClassifier())) == "tree"
+    assert choose_explainer(pipe(calibrated(LogisticRegression()))) == "sampled"
+    assert choose_explainer(pipe(SVC())) == "sampled"
+    assert choose_explainer(LogisticRegression()) == "sampled"  # no preprocessing to fold
 
 
 @pytest.mark.parametrize(
@@ -213,21 +217,21 @@ def test_explain_model_adds_up_in_its_output_space(data, estimator, space, expla
     model = pipe(estimator).fit(frame, y)
     values, base, name = sv.explain_model(model, frame, frame, PARAMS)
     assert name.startswith(explainer) and values.shape == frame.shape
-    found, output = ex.output_space(base + values.sum(axis=1), model.predict_proba(frame)[:, 1])
+    found, output = output_space(base + values.sum(axis=1), model.predict_proba(frame)[:, 1])
     assert found == space
     np.testing.assert_allclose(base + values.sum(axis=1), output, atol=1e-6)
 
 
 def test_fold_adds_up_a_one_hot_block() -> None:
     values = np.array([[1.0, 2.0, 3.0, 4.0], [0.5, -0.5, 0.0, 1.0]])
-    folded = ex.fold(values, [np.array([0]), np.array([1, 2]), np.array([3])])
+    folded = fold(values, [np.array([0]), np.array([1, 2]), np.array([3])])
     np.testing.assert_array_equal(folded, [[1.0, 5.0, 4.0], [0.5, -0.5, 1.0]])
 
 
 def test_output_space_detects_log_odds() -> None:
     p = np.array([0.2, 0.5, 0.9])
-    assert ex.output_space(p + 1e-12, p)[0] == "probability"
-    name, target = ex.output_space(np.log(p / (1 - p)), p)
+    assert output_space(p + 1e-12, p)[0] == "probability"
+    name, target = output_space(np.log(p / (1 - p)), p)
     assert name == "log_odds" and np.allclose(target, [-1.386294, 0.0, 2.197225])
 
 
