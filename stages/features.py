@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,10 @@ from sklearn.model_selection import train_test_split
 from stages import common, modeling
 from stages.contract import FEATURES, GROUP, ID, LABEL, NOMINAL_FEATURES, ORDINAL_FEATURES
 from stages.modeling import ENGINEERED, add_engineered, feature_columns
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 KEY_COLUMNS = [ID, GROUP, LABEL]
 
@@ -119,7 +123,7 @@ def make_spec(numeric: list[str], engineered: list[str], dropped: list[str]) -> 
     }
 
 
-def plot_phik(matrix: pd.DataFrame):
+def plot_phik(matrix: pd.DataFrame) -> Figure:
     import matplotlib.pyplot as plt
 
     size = 0.55 * len(matrix) + 2

@@ -6,7 +6,9 @@ Plots under plots/eda compare the two target classes feature by feature.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,11 @@ from stages.contract import (
 )
 from stages.input_reading import TEXT_KINDS
 from stages.wide_tables import widen
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 
 COLOURS = {TARGET_POSITIVE: "tab:red", TARGET_NEGATIVE: "tab:blue"}
 GRID_COLUMNS = 4
@@ -60,7 +67,7 @@ def integer_bins(values: pd.Series) -> np.ndarray:
     return np.histogram_bin_edges(values, bins=30)
 
 
-def plot_class_balance(merged: pd.DataFrame):
+def plot_class_balance(merged: pd.DataFrame) -> Figure:
     import matplotlib.pyplot as plt
 
     counts = merged[TARGET].value_counts().reindex([TARGET_NEGATIVE, TARGET_POSITIVE])
@@ -73,7 +80,9 @@ def plot_class_balance(merged: pd.DataFrame):
     return figure
 
 
-def plot_grid(merged: pd.DataFrame, features: list[str], draw) -> object:
+def plot_grid(
+    merged: pd.DataFrame, features: list[str], draw: Callable[[Axes, str], None]
+) -> Figure:
     """One subplot per feature, each drawn by draw(axis, feature) with both classes."""
     import matplotlib.pyplot as plt
 
@@ -91,10 +100,10 @@ def plot_grid(merged: pd.DataFrame, features: list[str], draw) -> object:
     return figure
 
 
-def plot_numeric(merged: pd.DataFrame):
+def plot_numeric(merged: pd.DataFrame) -> Figure:
     """Distribution of every numeric feature within each class (shares, so sizes compare)."""
 
-    def draw(axis, feature: str) -> None:
+    def draw(axis: Axes, feature: str) -> None:
         bins = integer_bins(merged[feature])
         for target, colour in COLOURS.items():
             values = merged.loc[merged[TARGET] == target, feature].to_numpy()
@@ -105,11 +114,11 @@ def plot_numeric(merged: pd.DataFrame):
     return plot_grid(merged, NUMERIC_FEATURES, draw)
 
 
-def plot_categorical(merged: pd.DataFrame):
+def plot_categorical(merged: pd.DataFrame) -> Figure:
     """Share of each category within each class."""
     features = [*NOMINAL_FEATURES, *ORDINAL_FEATURES]
 
-    def draw(axis, feature: str) -> None:
+    def draw(axis: Axes, feature: str) -> None:
         shares = pd.crosstab(merged[feature], merged[TARGET], normalize="columns")
         order = ORDINAL_FEATURES.get(feature) or sorted(shares.index, reverse=True)
         shares = shares.reindex(index=order, columns=list(COLOURS), fill_value=0)

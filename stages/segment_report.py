@@ -6,7 +6,7 @@ every figure in reports/segment.md is one of the metrics, formatted by the helpe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,10 @@ import pandas as pd
 from stages import common
 from stages.contract import ID
 from stages.offers import SOURCES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 PLOTS = common.PLOTS_DIR / "segment"
 
@@ -171,7 +175,7 @@ def render(m: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any]):
+def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any]) -> Figure:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 5))
@@ -188,7 +192,7 @@ def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any]):
     return figure
 
 
-def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str):
+def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str) -> Figure:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 4))

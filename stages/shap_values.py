@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,11 @@ from stages.model_decomposition import Unsupported, feature_blocks
 from stages.modeling import feature_columns, load_model, load_spec, predict_declined
 from stages.path_explainer import PathExplainer
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from sklearn.base import BaseEstimator
+
+
 SHAP_VALUES = common.SHAP_DIR / "values.csv"
 DRIVERS = common.SHAP_DIR / "drivers.csv"
 FEATURE_VALUES = common.SHAP_DIR / "feature_values.csv"
@@ -35,7 +40,9 @@ BASE, OUTPUT = "base_value", "model_output"
 TOWARD = {True: "decline", False: "retention"}
 
 
-def exact_shap(kind: str, estimator, train_rows: np.ndarray, rows: np.ndarray):
+def exact_shap(
+    kind: str, estimator: BaseEstimator, train_rows: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, float]:
     """(SHAP per transformed column, base value) from shap's exact explainers."""
     import shap
 
@@ -49,7 +56,9 @@ def exact_shap(kind: str, estimator, train_rows: np.ndarray, rows: np.ndarray):
     return (values[..., 1], float(base[1])) if values.ndim == 3 else (values, float(base[0]))
 
 
-def sampled_shap(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]):
+def sampled_shap(
+    model: BaseEstimator, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]
+) -> tuple[np.ndarray, float, str]:
     """(SHAP per feature, base value, description) by path_explainer.PathExplainer, batched."""
     from sklearn.utils.parallel import Parallel, delayed
     from threadpoolctl import threadpool_limits
@@ -73,7 +82,9 @@ def sampled_shap(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str
     return values, explainer.base, f"PathExplainer ({explainer.kind}; {params['n_paths']} paths)"
 
 
-def explain_model(model, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]):
+def explain_model(
+    model: BaseEstimator, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]
+) -> tuple[np.ndarray, float, str]:
     """(SHAP per original feature, base value, explainer description) for every row of x."""
     kind = choose_explainer(model)
     if kind != "sampled":
@@ -112,7 +123,7 @@ def importance(features: list[str], values: np.ndarray) -> list[dict[str, Any]]:
     return [{"feature": features[j], "mean_abs_shap": float(mean_abs[j])} for j in order]
 
 
-def plot_importance(ranking: list[dict[str, Any]], space: str):
+def plot_importance(ranking: list[dict[str, Any]], space: str) -> Figure:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.2))
@@ -124,7 +135,7 @@ def plot_importance(ranking: list[dict[str, Any]], space: str):
 
 def plot_beeswarm(
     values: np.ndarray, base: float, data: pd.DataFrame, spec: dict, seed: int, space: str
-):
+) -> Figure:
     """shap's beeswarm; ordinal features coloured by order, nominal ones grey."""
     import matplotlib.pyplot as plt
     import shap

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,10 @@ from stages.search import (
     soft_vote,
     with_calibration,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from sklearn.base import BaseEstimator
 
 
 def select_model(
@@ -151,7 +155,7 @@ def nested_cv(
             "folds": folds, "winners": winners}  # fmt: skip
 
 
-def plot_leaderboard(board: list[dict[str, Any]]):
+def plot_leaderboard(board: list[dict[str, Any]]) -> Figure:
     import matplotlib.pyplot as plt
 
     board = board[::-1]  # best on top
