@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
     accuracy_score,
@@ -26,12 +25,17 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from stages import common
 from stages.contract import GROUP, ID, LABEL, TARGET_NEGATIVE, TARGET_POSITIVE
-from stages.modeling import feature_columns, load_model, load_spec, predict_declined
+from stages.modeling import (
+    feature_columns,
+    load_model,
+    load_spec,
+    out_of_fold_models,
+    predict_declined,
+)
 
 
 def classification_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -104,11 +108,10 @@ def out_of_fold(
 ) -> np.ndarray:
     """P(declined) for each training row from a clone of model fitted without that row's fold
     (duplicate groups kept inside one fold)."""
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    proba = cross_val_predict(
-        clone(model), X, y, groups=groups, cv=splitter, method="predict_proba"
-    )
-    return proba[:, list(model.classes_).index(1)]
+    proba = np.empty(len(X))
+    for _, held, fold_model in out_of_fold_models(model, X, y, groups, folds, seed):
+        proba[held] = predict_declined(fold_model, X.iloc[held])
+    return proba
 
 
 def scores_frame(

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -119,6 +120,20 @@ def predict_declined(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
     if list(model.classes_) != [0, 1]:
         raise ValueError(f"model classes {list(model.classes_)}, expected [0, 1]")
     return model.predict_proba(features)[:, 1]
+
+
+def out_of_fold_models(
+    model: BaseEstimator, X: pd.DataFrame, y: pd.Series, groups: pd.Series, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray, BaseEstimator]]:
+    """(fit rows, held-out rows, clone of model fitted on the fit rows) per fold, duplicate
+    groups inside one fold. The evaluate stage scores training customers with these models and
+    the shap stage explains them with the same ones: the final model has seen their labels
+    (a distance-weighted kNN returns them), so neither may use it for them."""
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [
+        (fit, held, clone(model).fit(X.iloc[fit], y.iloc[fit]))
+        for fit, held in splitter.split(X, y, groups)
+    ]
 
 
 def build_preprocessor(spec: dict[str, Any], scaler: str = "standard") -> ColumnTransformer:

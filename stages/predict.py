@@ -29,12 +29,12 @@ import pandas as pd
 from stages import common, scoring
 from stages.clean import clean_tables
 from stages.contract import ID, PROFIT
-from stages.explainer_choice import choose_explainer
+from stages.explainers import choose_explainer, explain_model
 from stages.input_reading import read_raw
 from stages.merge import merge_tables
 from stages.modeling import SPEC_FILE, feature_columns, load_spec, prepare_features
 from stages.segment import AT_RISK, PROBABILITY, segment_customers, select
-from stages.shap_values import FEATURE_VALUES, SHAP_VALUES, explain_model
+from stages.shap_values import FEATURE_VALUES, SHAP_VALUES
 
 CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
 AUTO_SHAP_LIMIT = 2_000  # sampled SHAP of a KNN/SVC: ~10 ms per customer on 2 cores

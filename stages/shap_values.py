@@ -1,14 +1,13 @@
-"""Stage `shap`: SHAP values of the chosen model for every customer, per original feature.
+"""Stage `shap`: SHAP values for every customer, per original feature, of the very model whose
+probability the segment uses (stages.explainers picks and runs the explainer).
 
-The explainer follows the model family (stages.explainer_choice.choose_explainer):
-* linear model -> shap.LinearExplainer: exact, in log-odds (where a linear model is additive);
-* tree model -> shap.TreeExplainer (path-dependent): exact; probability for trees and forests,
-  log-odds for boosting;
-* anything else (SVC, KNN, calibrated or voting wrappers) -> stages.path_explainer.PathExplainer:
-  sampled interventional SHAP of P(declined), exact in sum, built on the model's structure so it
-  costs milliseconds per customer where shap's model-agnostic explainers cost about a second.
-One-hot columns fold back to their feature. The output space is detected, not assumed: base +
-sum(SHAP) is compared with P(declined) and its log-odds, and must match within tolerance.
+Test customers are explained with the final model. Training customers are explained with the
+out-of-fold model that scored them in the evaluate stage: the final model has seen their labels,
+and a distance-weighted kNN simply returns them, so its explanation of a training customer says
+"I remember you" rather than why the customer is at risk. Each model's background is its own
+training rows. The output space is detected, not assumed: base + sum(SHAP) is compared with
+P(declined) and its log-odds and must match within tolerance, and the explained probabilities
+must equal data/predictions/scores.csv.
 """
 
 from __future__ import annotations
@@ -21,11 +20,15 @@ import numpy as np
 import pandas as pd
 
 from stages import common
-from stages.contract import ID
-from stages.explainer_choice import choose_explainer, describe, fold, output_space
-from stages.model_decomposition import Unsupported, feature_blocks
-from stages.modeling import feature_columns, load_model, load_spec, predict_declined
-from stages.path_explainer import PathExplainer
+from stages.contract import GROUP, ID, LABEL
+from stages.explainers import describe, explain_model, output_space
+from stages.modeling import (
+    feature_columns,
+    load_model,
+    load_spec,
+    out_of_fold_models,
+    predict_declined,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,67 +41,6 @@ FEATURE_VALUES = common.SHAP_DIR / "feature_values.csv"
 PLOTS = common.PLOTS_DIR / "shap"
 BASE, OUTPUT = "base_value", "model_output"
 TOWARD = {True: "decline", False: "retention"}
-
-
-def exact_shap(
-    kind: str, estimator: BaseEstimator, train_rows: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, float]:
-    """(SHAP per transformed column, base value) from shap's exact explainers."""
-    import shap
-
-    if kind == "linear":
-        masker = shap.maskers.Independent(train_rows, max_samples=len(train_rows))
-        explainer = shap.LinearExplainer(estimator, masker)
-        return np.asarray(explainer.shap_values(rows)), float(explainer.expected_value)
-    explainer = shap.TreeExplainer(estimator)
-    values = np.asarray(explainer.shap_values(rows, check_additivity=False))
-    base = np.atleast_1d(explainer.expected_value)
-    return (values[..., 1], float(base[1])) if values.ndim == 3 else (values, float(base[0]))
-
-
-def sampled_shap(
-    model: BaseEstimator, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]
-) -> tuple[np.ndarray, float, str]:
-    """(SHAP per feature, base value, description) by path_explainer.PathExplainer, batched."""
-    from sklearn.utils.parallel import Parallel, delayed
-    from threadpoolctl import threadpool_limits
-
-    seed, size = params["random_state"], params["background_size"]
-    background = (
-        train_x if size is None or size >= len(train_x) else train_x.sample(size, random_state=seed)
-    )
-    explainer = PathExplainer(model, background, pd.concat([train_x, x]), params["n_paths"], seed)
-    per_batch = max(1, params["batch_elements"] // (params["n_paths"] * explainer.width))
-    batches = [x.iloc[i : i + per_batch] for i in range(0, len(x), per_batch)]
-    results = []
-    with threadpool_limits(1):  # one BLAS thread per worker thread
-        parallel = Parallel(n_jobs=params["n_jobs"], prefer="threads", return_as="generator")
-        for done, result in enumerate(parallel(delayed(explainer.explain)(b) for b in batches)):
-            results.append(result[0])
-            if (done + 1) % max(1, len(batches) // 5) == 0:
-                done_rows = min((done + 1) * per_batch, len(x))
-                common.log.info("shap: %d/%d customers explained", done_rows, len(x))
-    values = np.vstack(results) if results else np.empty((0, x.shape[1]))
-    return values, explainer.base, f"PathExplainer ({explainer.kind}; {params['n_paths']} paths)"
-
-
-def explain_model(
-    model: BaseEstimator, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]
-) -> tuple[np.ndarray, float, str]:
-    """(SHAP per original feature, base value, explainer description) for every row of x."""
-    kind = choose_explainer(model)
-    if kind != "sampled":
-        try:
-            blocks = feature_blocks(model[:-1].transform, train_x)
-        except Unsupported:
-            kind = "sampled"
-    if kind == "sampled":
-        return sampled_shap(model, train_x, x, params)
-    prep = model[:-1]
-    train_rows, rows = np.asarray(prep.transform(train_x)), np.asarray(prep.transform(x))
-    values, base = exact_shap(kind, model[-1], train_rows, rows)
-    name = "LinearExplainer" if kind == "linear" else "TreeExplainer (tree_path_dependent)"
-    return fold(values, blocks), base, name
 
 
 def driver_table(ids: np.ndarray, data: pd.DataFrame, values: np.ndarray, top: int) -> pd.DataFrame:
@@ -134,7 +76,7 @@ def plot_importance(ranking: list[dict[str, Any]], space: str) -> Figure:
 
 
 def plot_beeswarm(
-    values: np.ndarray, base: float, data: pd.DataFrame, spec: dict, seed: int, space: str
+    values: np.ndarray, base: np.ndarray, data: pd.DataFrame, spec: dict, seed: int, space: str
 ) -> Figure:
     """shap's beeswarm; ordinal features coloured by order, nominal ones grey."""
     import matplotlib.pyplot as plt
@@ -146,7 +88,7 @@ def plot_beeswarm(
     for name in spec["nominal"]:
         colour[name] = np.nan
     explanation = shap.Explanation(
-        values, base_values=np.full(len(values), base),
+        values, base_values=np.broadcast_to(base, len(values)),
         data=colour.to_numpy(dtype=float), feature_names=list(data.columns),
     )  # fmt: skip
     np.random.seed(seed)  # beeswarm jitters with the global generator
@@ -157,51 +99,113 @@ def plot_beeswarm(
     return plt.gcf()
 
 
+def explanation_parts(
+    model: BaseEstimator, train: pd.DataFrame, test: pd.DataFrame, columns: list[str],
+    folds: int, seed: int,
+) -> list[tuple[str, BaseEstimator, pd.DataFrame, pd.DataFrame]]:  # fmt: skip
+    """(name, model, background, customers) per explained part: the test part by the final
+    model against all training rows; each training fold by the out-of-fold model that scored
+    it in the evaluate stage (same folds), against that model's own training rows."""
+    parts = [("final model", model, train[columns], test)]
+    fold_models = out_of_fold_models(model, train[columns], train[LABEL], train[GROUP], folds, seed)
+    for k, (fit, held, fold_model) in enumerate(fold_models, start=1):
+        parts.append((f"fold {k}/{folds}", fold_model, train.iloc[fit][columns], train.iloc[held]))
+    return parts
+
+
+def explain_parts(
+    parts: list[tuple[str, BaseEstimator, pd.DataFrame, pd.DataFrame]], columns: list[str],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:  # fmt: skip
+    """(table: id, SHAP per feature, base value, model output, sorted by id; summary: explainer,
+    output space, customers and base value per part) for every part, each by its own model."""
+    tables, spaces, explainers, summary = [], set(), set(), {}
+    for name, part_model, background, rows in parts:
+        start = time.perf_counter()
+        values, base, explainer = explain_model(part_model, background, rows[columns], params)
+        space, output = output_space(
+            base + values.sum(axis=1), predict_declined(part_model, rows[columns])
+        )
+        common.log.info(
+            "shap: %s, %s, %d customers in %.1f s", name, explainer, len(rows),
+            time.perf_counter() - start,
+        )  # fmt: skip
+        table = pd.DataFrame(values, columns=columns)
+        table.insert(0, ID, rows[ID].to_numpy())
+        table[BASE], table[OUTPUT] = base, output
+        tables.append(table)
+        spaces.add(space)
+        explainers.add(explainer)
+        summary[name] = {"customers": len(rows), "base_value": base}
+    if len(spaces) > 1:  # one model family throughout: a mix means a detection went wrong
+        raise common.DataError(f"{common.MODEL_FILE.name}: SHAP output spaces differ {spaces}")
+    table = pd.concat(tables).sort_values(ID, kind="mergesort").reset_index(drop=True)
+    return table, {"explainer": " / ".join(sorted(explainers)), "output_space": spaces.pop(),
+                   "parts": summary}  # fmt: skip
+
+
+def check_explained(
+    table: pd.DataFrame, columns: list[str], space: str, scores: pd.Series, tolerance: float
+) -> dict[str, float]:
+    """Base + sum(SHAP) must equal each explained model's output, and that output must be the
+    probability the segment uses (scores: P(declined) by id, from data/predictions/scores.csv):
+    {"max_abs_error", "max_abs_gap_to_scores"}; a miss beyond tolerance is an error."""
+    error = float((table[BASE] + table[columns].sum(axis=1) - table[OUTPUT]).abs().max())
+    if not error <= tolerance:
+        raise common.DataError(
+            f"{common.MODEL_FILE.name}: SHAP values miss the model output by {error:.3g} "
+            f"(tolerance {tolerance})"
+        )
+    output = table[OUTPUT].to_numpy()
+    probability = output if space == "probability" else 1 / (1 + np.exp(-output))
+    gap = np.abs(probability - scores.reindex(table[ID]).to_numpy()).max()
+    if not gap <= tolerance:  # NaN too: a customer without a score
+        raise common.DataError(
+            f"{common.SCORES_FILE.name}: probability differs from the explained models' by "
+            f"{gap:.3g} (tolerance {tolerance}); rerun the evaluate stage"
+        )
+    return {"max_abs_error": error, "max_abs_gap_to_scores": float(gap)}
+
+
 def main() -> None:
     common.setup_matplotlib()
-    params = common.load_params()["shap"]
+    all_params = common.load_params()
+    params, train_params = all_params["shap"], all_params["train"]
     spec = load_spec()
     columns = feature_columns(spec)
     train, test = pd.read_csv(common.TRAIN_FILE), pd.read_csv(common.TEST_FILE)
     for path, frame in ((common.TRAIN_FILE, train), (common.TEST_FILE, test)):
-        missing = sorted(set([ID, *columns]) - set(frame.columns))
+        missing = sorted(set([ID, LABEL, GROUP, *columns]) - set(frame.columns))
         if missing:
             raise common.DataError(f"{path.name}: missing column(s) {missing}")
-    everyone = pd.concat([train, test]).sort_values(ID, kind="mergesort").reset_index(drop=True)
-    data = everyone[columns]
     model = load_model()
 
     start = time.perf_counter()
-    values, base, explainer = explain_model(model, train[columns], data, params)
-    common.log.info(
-        "shap: %s, %d customers in %.1f s", explainer, len(data), time.perf_counter() - start
+    parts = explanation_parts(
+        model, train, test, columns, train_params["cv_folds"], train_params["random_state"]
     )
-    space, output = output_space(base + values.sum(axis=1), predict_declined(model, data))
-    error = float(np.abs(base + values.sum(axis=1) - output).max())
-    if not error <= params["additivity_tolerance"]:
-        raise common.DataError(
-            f"{common.MODEL_FILE.name}: SHAP values miss the model output by {error:.3g} "
-            f"(tolerance {params['additivity_tolerance']})"
-        )
+    table, summary = explain_parts(parts, columns, params)
+    common.log.info("shap: %d customers in %.1f s", len(table), time.perf_counter() - start)
+    space = summary["output_space"]
+    scores = pd.read_csv(common.SCORES_FILE).set_index(ID)["probability"]
+    checks = check_explained(table, columns, space, scores, params["additivity_tolerance"])
 
-    ids = everyone[ID].to_numpy()
-    table = pd.DataFrame(values, columns=columns)
-    table.insert(0, ID, ids)
-    table[BASE], table[OUTPUT] = base, output
+    everyone = pd.concat([train, test]).set_index(ID).loc[table[ID]].reset_index()
+    ids, data, values = table[ID].to_numpy(), everyone[columns], table[columns].to_numpy()
     common.write_csv(table, SHAP_VALUES)
     common.write_csv(everyone[[ID, *columns]], FEATURE_VALUES)
     common.write_csv(driver_table(ids, data, values, params["top_drivers"]), DRIVERS)
     ranking = importance(columns, values)
     common.write_json({
-        "model": describe(model), "explainer": explainer, "output_space": space,
-        "n_customers": len(data), "n_features": len(columns), "base_value": base,
+        "model": describe(model), **summary,
+        "n_customers": len(table), "n_features": len(columns),
         "global_importance": ranking,
-        "additivity": {"max_abs_error": error, "tolerance": params["additivity_tolerance"],
+        "additivity": {**checks, "tolerance": params["additivity_tolerance"],
                        "within_tolerance": True},
     }, common.METRICS_DIR / "shap.json")  # fmt: skip
     common.save_figure(plot_importance(ranking, space), PLOTS / "importance.png")
     common.save_figure(
-        plot_beeswarm(values, base, data, spec, params["random_state"], space),
+        plot_beeswarm(values, table[BASE].to_numpy(), data, spec, params["random_state"], space),
         PLOTS / "beeswarm.png",
     )
 

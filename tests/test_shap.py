@@ -27,9 +27,13 @@ from sklearn.tree import DecisionTreeClassifier
 
 from stages import path_explainer
 from stages import shap_values as sv
+from stages.common import DataError
+from stages.contract import GROUP, ID, LABEL
 from stages.estimator_leaves import libsvm_binary_proba
-from stages.explainer_choice import choose_explainer, fold, output_space
+from stages.evaluate import out_of_fold
+from stages.explainers import choose_explainer, explain_model, fold, output_space
 from stages.model_decomposition import Unsupported, feature_blocks
+from stages.modeling import predict_declined
 from stages.path_explainer import PathExplainer
 
 PARAMS = {"n_paths": 64, "background_size": None, "random_state": 0, "n_jobs": 2,
@@ -215,7 +219,7 @@ def test_choose_explainer_by_family(data) -> None:
 def test_explain_model_adds_up_in_its_output_space(data, estimator, space, explainer) -> None:
     frame, y = data
     model = pipe(estimator).fit(frame, y)
-    values, base, name = sv.explain_model(model, frame, frame, PARAMS)
+    values, base, name = explain_model(model, frame, frame, PARAMS)
     assert name.startswith(explainer) and values.shape == frame.shape
     found, output = output_space(base + values.sum(axis=1), model.predict_proba(frame)[:, 1])
     assert found == space
@@ -255,6 +259,66 @@ def test_importance_is_mean_absolute_shap_largest_first() -> None:
     ]
 
 
+# --- who explains whom --------------------------------------------------------------------
+
+
+def customers_table(data, n_duplicates: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) frames with id, label and duplicate group around the tiny features; the
+    first n_duplicates pairs of training customers share a duplicate group."""
+    frame, y = data
+    table = frame.assign(**{ID: np.arange(1000, 1000 + len(frame)), LABEL: y})
+    table[GROUP] = table[ID]
+    table.loc[1 : 2 * n_duplicates : 2, GROUP] = table[ID].iloc[0 : 2 * n_duplicates : 2].to_numpy()
+    return table.iloc[:45].reset_index(drop=True), table.iloc[45:].reset_index(drop=True)
+
+
+def test_training_customers_are_explained_by_a_model_that_never_saw_them(data) -> None:
+    train, test = customers_table(data)
+    columns = ["pages", "promo", "category", "service"]
+    model = pipe(KNeighborsClassifier(5, weights="distance")).fit(train[columns], train[LABEL])
+    # the final model remembers its training labels exactly: explaining it there is pointless
+    assert (predict_declined(model, train[columns]) == train[LABEL]).all()
+    parts = sv.explanation_parts(model, train, test, columns, folds=3, seed=0)
+    assert [name for name, *_ in parts] == ["final model", "fold 1/3", "fold 2/3", "fold 3/3"]
+    explained = np.concatenate([rows[ID].to_numpy() for _, _, _, rows in parts])
+    assert sorted(explained) == sorted([*train[ID], *test[ID]])  # everyone exactly once
+    for name, part_model, background, rows in parts[1:]:
+        assert not set(rows.index) & set(background.index), name  # background = its fit rows
+        assert len(background) + len(rows) == len(train)
+        assert part_model[-1].n_samples_fit_ == len(background)  # fitted on exactly those
+        assert set(rows[GROUP]).isdisjoint(train.loc[background.index, GROUP])  # pairs together
+    # the fold models are exactly the evaluate stage's out-of-fold models
+    oof = out_of_fold(model, train[columns], train[LABEL], train[GROUP], 3, 0)
+    table, summary = sv.explain_parts(parts, columns, PARAMS)
+    by_id = table.set_index(ID)[sv.OUTPUT]
+    assert np.allclose(by_id.loc[train[ID]].to_numpy(), oof, atol=0)
+    assert summary["output_space"] == "probability" and set(summary["parts"]) == {
+        name for name, *_ in parts
+    }
+    scores = pd.Series(np.r_[oof, predict_declined(model, test[columns])],
+                       index=[*train[ID], *test[ID]])  # fmt: skip
+    checks = sv.check_explained(table, columns, "probability", scores, 1e-9)
+    assert checks["max_abs_gap_to_scores"] <= 1e-12 and checks["max_abs_error"] <= 1e-9
+
+
+def test_explanations_of_another_probability_than_the_scored_one_are_refused(data) -> None:
+    train, test = customers_table(data)
+    columns = ["pages", "promo", "category", "service"]
+    model = pipe(KNeighborsClassifier(5, weights="distance")).fit(train[columns], train[LABEL])
+    parts = sv.explanation_parts(model, train, test, columns, folds=3, seed=0)
+    table, _ = sv.explain_parts(parts, columns, PARAMS)
+    # scores.csv from the final model in-sample (the old mistake): training customers differ
+    in_sample = pd.Series(predict_declined(model, pd.concat([train, test])[columns]),
+                          index=[*train[ID], *test[ID]])  # fmt: skip
+    with pytest.raises(DataError, match=r"scores\.csv: probability differs .* rerun the evaluate"):
+        sv.check_explained(table, columns, "probability", in_sample, 1e-6)
+    with pytest.raises(DataError, match=r"scores\.csv"):  # a customer without a score
+        sv.check_explained(table, columns, "probability", in_sample.iloc[1:], 1e-6)
+    broken = table.assign(**{sv.BASE: table[sv.BASE] + 0.01})
+    with pytest.raises(DataError, match="miss the model output"):
+        sv.check_explained(broken, columns, "probability", in_sample, 1e-6)
+
+
 # --- integration: the stage's outputs in the reproduced sample project -----------------------
 
 
@@ -269,10 +333,11 @@ def test_shap_stage_outputs(reproduced_project: Path) -> None:
     total = values["base_value"] + values[features].sum(axis=1)
     assert (total - values["model_output"]).abs().max() <= 1e-5  # CSV rounding only
     assert metrics["additivity"]["within_tolerance"] and metrics["n_customers"] == len(values)
-    if metrics["output_space"] == "probability":
+    if metrics["output_space"] == "probability":  # every customer: the probability scored
         merged = scores.merge(values, on="id")
-        test = merged[merged["split"] == "test"]  # test scores come from the same final model
-        assert (test["probability"] - test["model_output"]).abs().max() <= 1e-5
+        assert (merged["probability"] - merged["model_output"]).abs().max() <= 1e-5
+    assert sum(part["customers"] for part in metrics["parts"].values()) == len(values)
+    assert metrics["additivity"]["max_abs_gap_to_scores"] <= metrics["additivity"]["tolerance"]
     top = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["shap"]["top_drivers"]
     drivers = pd.read_csv(repo / "data/shap/drivers.csv")
     assert drivers.groupby("id").size().eq(top).all() and drivers["id"].nunique() == len(values)
