@@ -235,6 +235,11 @@ def test_segment_drivers_are_the_shap_stage_values(
     scores = pd.read_csv(sample_scores)
     segment = scores[scores["in_segment"] == True].set_index(ID)  # noqa: E712
     shap = pd.read_csv(reproduced_project / "data" / "shap" / "values.csv").set_index(ID)
+    # the shap stage explains test customers with the final model, as predict does everyone
+    # (training customers: with their out-of-fold model, so the two differ there by design)
+    split = pd.read_csv(reproduced_project / "data/predictions/scores.csv").set_index(ID)["split"]
+    segment = segment[split.reindex(segment.index).eq("test").to_numpy()]
+    assert len(segment) >= 10
     for customer, row in segment.head(20).iterrows():
         driver = row["driver_1"]
         assert shap.at[customer, driver] == pytest.approx(row["driver_1_shap"], abs=1e-6)
