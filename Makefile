@@ -34,7 +34,7 @@ report: $(STAMP)
 	python -m tools.report --base $(or $(BASE),main)
 
 # Score a new period's four files with the pipeline's model (run `make repro` first):
-# make predict INPUT=path/to/dir OUTPUT=scores.csv [ARGS="--drivers shap --chunk-size 50000"]
+# make predict INPUT=path/to/dir OUTPUT=../scores.csv [ARGS="--drivers shap --chunk-size 50000"]
 predict: $(STAMP)
 	python -m stages.predict --input $(or $(INPUT),$(error set INPUT=dir)) \
 		--output $(or $(OUTPUT),$(error set OUTPUT=file.csv)) $(ARGS)
