@@ -28,6 +28,9 @@ def to_number(
             examples = listed(values[bad].unique())
             raise DataError(f"{label}: text in a numeric column at {where(bad, ids)}: {examples}")
     numbers = numbers.astype("float64")
+    if (infinite := np.isinf(numbers)).any():  # inf, Infinity, 1e400: no real amount, invalid JSON
+        found = listed(values[infinite].astype("str").unique())
+        raise DataError(f"{label}: non-finite value(s) {found} at {where(infinite, ids)}")
     integral = column.kind in ("int", "id")
     if integral and (fractional := numbers % 1 != 0).any():
         raise DataError(f"{label}: non-integer value(s) at {where(fractional, ids)}")

@@ -46,6 +46,37 @@ class DataError(Exception):
     """Bad input: reported as one line naming file, column and problem; exit code 2."""
 
 
+def shown(path: Path | str) -> str:
+    """A path as messages name it: relative to the project when inside it."""
+    full = Path(path).absolute()
+    return full.relative_to(ROOT).as_posix() if full.is_relative_to(ROOT) else str(path)
+
+
+def missing_input(path: Path | str) -> DataError:
+    """The one wording for an upstream output that is not there (a stage run out of order)."""
+    return DataError(f"{shown(path)}: missing; run the upstream stages first (dvc repro)")
+
+
+def require(*paths: Path) -> None:
+    """Upstream outputs a stage needs before it starts work: the first missing one is named."""
+    for path in paths:
+        if not path.is_file():
+            raise missing_input(path)
+
+
+def check_fraction(
+    name: str, value: Any, open_interval: bool = False, nullable: bool = False
+) -> None:
+    """A probability, share or quantile param (dotted `name`) must be a number in [0, 1]."""
+    if value is None and nullable:
+        return
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    inside = number and (0 < value < 1 if open_interval else 0 <= value <= 1)  # NaN fails both
+    if not inside:
+        interval = "(0, 1)" if open_interval else "[0, 1]"
+        raise DataError(f"params.yaml: {name}: {value!r} is not a number in {interval}")
+
+
 def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
     """The whole params.yaml as a dict."""
     with open(path, encoding="utf-8") as handle:
@@ -103,12 +134,16 @@ def setup_matplotlib() -> None:
 
 
 def run(main: Callable[[], None]) -> None:
-    """Run a stage's main(): bad input becomes one line on stderr and exit code 2, no traceback."""
+    """Run a stage's main(): bad input or a missing upstream file becomes one line on stderr and
+    exit code 2, no traceback."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         main()
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except FileNotFoundError as error:  # run by hand before the stages whose outputs it reads
+        print(f"error: {missing_input(error.filename or str(error))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -127,6 +127,7 @@ def scores_frame(
 def main() -> None:
     params = common.load_params()
     threshold = params["evaluate"]["threshold"]
+    common.check_fraction("evaluate.threshold", threshold)
     spec, model = load_spec(), load_model()
     train, test = pd.read_csv(common.TRAIN_FILE), pd.read_csv(common.TEST_FILE)
     columns = feature_columns(spec)

@@ -6,7 +6,6 @@ rule) uses the training part only; the test part stays unseen until `evaluate`.
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -176,7 +175,8 @@ def build_features(
 def main() -> None:
     common.setup_matplotlib()
     params = common.load_params()["features"]
-    name = os.path.relpath(common.MERGED_FILE, common.ROOT)
+    common.check_fraction("features.test_size", params["test_size"], open_interval=True)
+    name = common.shown(common.MERGED_FILE)
     merged = pd.read_csv(common.MERGED_FILE)
     check_merged(merged, name)
     train, test, spec, metrics, matrix = build_features(merged, params)

@@ -7,6 +7,7 @@ naming file, column and rows, so the message helpers for rows and values live he
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,8 @@ TEXT_KINDS = ("target", "category", "period")
 SEPARATORS = (",", ";", "\t")
 SHOWN = 5  # how many offending rows/ids/values an error message lists
 LINE_OFFSET = 2  # row 0 of a frame is line 2 of its file (line 1 is the header)
+FIELDS = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
+OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
@@ -40,7 +43,8 @@ def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
                 f"{spec.filename}: header {header[:60]!r} looks like wrong separator "
                 f"({found[0]!r} found, expected {spec.sep!r})"
             )
-    check_header(next(csv.reader([header], delimiter=spec.sep)), spec)
+    names = next(csv.reader([header], delimiter=spec.sep))
+    check_header(names, spec)
     text = {c.source: "category" for c in spec.columns if c.kind in TEXT_KINDS}
     try:
         frame = pd.read_csv(
@@ -52,16 +56,31 @@ def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
         decode(path.read_bytes(), spec)  # raises, naming the line
         raise DataError(f"{spec.filename}: not UTF-8 text") from error
     except pd.errors.ParserError as error:
-        reason = str(error).strip().splitlines()[-1].removeprefix("Error tokenizing data. ")
-        raise DataError(f"{spec.filename}: cannot parse: {reason}") from error
+        raise parse_error(str(error), spec, len(names)) from error
     if not frame.index.equals(pd.RangeIndex(len(frame))):  # surplus fields became an index
         raise DataError(
-            f"{spec.filename}: data rows have more fields than the header "
-            f"(a value containing {spec.sep!r}, e.g. a decimal comma?)"
+            f"{spec.filename}: data rows have more fields than the header {surplus(spec)}"
         )
     if frame.empty:
         raise DataError(f"{spec.filename}: no data rows (header only)")
     return frame
+
+
+def surplus(spec: InputFile) -> str:
+    return f"(a value containing {spec.sep!r}, e.g. a decimal comma?)"
+
+
+def parse_error(message: str, spec: InputFile, header_fields: int) -> DataError:
+    """pandas' tokenizer message in the project's words, with the file line (1 = the header)."""
+    file = spec.filename
+    if found := FIELDS.search(message):  # pandas' "line" is already the file line
+        line, seen = found.groups()
+        fields = f"line {line} has {seen} fields, the header has {header_fields}"
+        return DataError(f"{file}: {fields} {surplus(spec)}")
+    if found := OPEN_QUOTE.search(message):  # pandas' "row" counts from 0 at the header
+        return DataError(f'{file}: a quote (") opened on line {int(found[1]) + 1} is never closed')
+    reason = message.strip().splitlines()[-1].removeprefix("Error tokenizing data. ")
+    return DataError(f"{file}: cannot parse: {reason}")
 
 
 def decode(data: bytes, spec: InputFile) -> str:

@@ -133,13 +133,11 @@ def plot_categorical(merged: pd.DataFrame) -> Figure:
 
 def read_clean(directory: Path) -> dict[str, pd.DataFrame]:
     """The clean stage's tables (English names), text columns as categoricals like clean_tables."""
+    common.require(*(directory / spec.filename for spec in INPUT_FILES))
     tables = {}
     for spec in INPUT_FILES:
-        path = directory / spec.filename
-        if not path.is_file():
-            raise common.DataError(f"{path}: missing; run the clean stage first (dvc repro clean)")
         text = {c.name: "category" for c in spec.columns if c.kind in TEXT_KINDS}
-        tables[spec.key] = pd.read_csv(path, dtype=text)
+        tables[spec.key] = pd.read_csv(directory / spec.filename, dtype=text)
     return tables
 
 

@@ -13,6 +13,7 @@ scored customers put ~70k in the segment, where a loop over rows took seconds).
 
 from __future__ import annotations
 
+import difflib
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,14 @@ import numpy as np
 import pandas as pd
 
 from stages.common import DataError
+from stages.contract import FEATURES, INPUT_FILES
+from stages.modeling import ENGINEERED
 
 PARAMS = "params.yaml: segment"
+DRIVERS = {*FEATURES, *ENGINEERED}  # a driver is a model input column: any the features stage makes
+FEW = 8  # a list of known names this short is worth printing in full
+# the values a `require` on a text column can ever match
+CATEGORIES = {c.name: c.categories for f in INPUT_FILES for c in f.columns if c.categories}
 TOP, FURTHER, FALLBACK = "top drivers", "further drivers", "fallback"
 SOURCES = (TOP, FURTHER, FALLBACK)
 
@@ -47,28 +54,51 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+def _listed(value: Any) -> tuple[str, ...]:
+    """A YAML scalar or list as a tuple of strings (a bare string is one item, not letters)."""
+    return tuple(map(str, value if isinstance(value, list) else [value]))
+
+
+def _check_names(names: Any, known: set[str], where: str, what: str) -> None:
+    """A name not in `known` is a typo that would silently switch a rule off: refuse it."""
+    unknown = sorted(set(names) - known)
+    if unknown:
+        close = [m for n in unknown for m in difflib.get_close_matches(n, sorted(known), 1)]
+        few = f"; expected one of {sorted(known)}" if len(known) <= FEW else ""
+        hint = f" (did you mean {', '.join(close)}?)" if close else few
+        raise DataError(f"{where}: unknown {what}(s) {unknown}{hint}")
+
+
 def parse_offers(
     rules: list[dict[str, Any]], fallback: dict[str, Any], columns: set[str],
     non_actionable: list[str],
 ) -> tuple[list[Offer], Offer]:  # fmt: skip
-    """Validated rules and fallback; every problem is a one-line DataError naming the rule."""
+    """Validated rules and fallback; every problem is a one-line DataError naming the rule.
+
+    Drivers are checked against every feature a model may have (not this model's spec), so
+    switching an engineered feature off or a collinearity drop never invalidates the rules.
+    """
+    _check_names(non_actionable, DRIVERS, f"{PARAMS}.non_actionable", "feature")
     offers = []
     for i, rule in enumerate([*rules, fallback]):
         where = f"{PARAMS}.offers[{i}]" if i < len(rules) else f"{PARAMS}.fallback_offer"
         unknown = sorted(set(rule) - {"code", "text", "drivers", "require"})
         if unknown or not rule.get("code") or not rule.get("text"):
             raise DataError(f"{where}: needs code and text, unknown keys {unknown}")
-        drivers = tuple(rule.get("drivers") or ())
+        where = f"{PARAMS}.offers[{rule['code']}]" if i < len(rules) else where
+        drivers = _listed(rule["drivers"]) if rule.get("drivers") else ()
         if i < len(rules) and not drivers:
-            raise DataError(f"{where} ({rule['code']}): no drivers")
+            raise DataError(f"{where}: no drivers")
+        _check_names(drivers, DRIVERS, f"{where}.drivers", "feature")
         blocked = sorted(set(drivers) & set(non_actionable))
         if blocked:
-            raise DataError(f"{where} ({rule['code']}): non-actionable driver(s) {blocked}")
-        require = {k: tuple(map(str, v if isinstance(v, list) else [v])) for k, v in
-                   (rule.get("require") or {}).items()}  # fmt: skip
-        missing = sorted((set(require) | _placeholders(rule["text"])) - columns)
-        if missing:
-            raise DataError(f"{where} ({rule['code']}): unknown customer column(s) {missing}")
+            raise DataError(f"{where}.drivers: non-actionable driver(s) {blocked}")
+        require = {k: _listed(v) for k, v in (rule.get("require") or {}).items()}
+        _check_names(require, columns, f"{where}.require", "customer column")
+        for column, allowed in require.items():
+            known = set(CATEGORIES.get(column, allowed))
+            _check_names(allowed, known, f"{where}.require.{column}", "value")
+        _check_names(_placeholders(rule["text"]), columns, f"{where}.text", "customer column")
         offers.append(Offer(rule["code"], rule["text"], drivers, require))
     codes = [o.code for o in offers]
     if len(set(codes)) < len(codes):

@@ -33,7 +33,7 @@ from stages.explainers import choose_explainer, explain_model
 from stages.input_reading import read_raw
 from stages.merge import merge_tables
 from stages.modeling import SPEC_FILE, feature_columns, load_spec, prepare_features
-from stages.segment import AT_RISK, PROBABILITY, segment_customers, select
+from stages.segment import AT_RISK, PROBABILITY, check_params, segment_customers, select
 from stages.shap_values import FEATURE_VALUES, SHAP_VALUES
 
 CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
@@ -113,11 +113,12 @@ def positive(text: str) -> int:
 
 
 @contextmanager
-def phase(timings: dict[str, float], name: str) -> Iterator[None]:
+def phase(timings: dict[str, float], name: str, quiet: bool = False) -> Iterator[None]:
     start = time.perf_counter()
     yield
     timings[name] = time.perf_counter() - start
-    common.log.info("predict: %s %.1f s", name, timings[name])
+    if not quiet:
+        common.log.info("predict: %s %.1f s", name, timings[name])
 
 
 def main() -> None:
@@ -131,17 +132,20 @@ def main() -> None:
     parser.add_argument("--timings", type=Path, help="write phase seconds as JSON (bench)")
     args = parser.parse_args()
     params = common.load_params()
+    check_params(params["segment"])
     timings: dict[str, float] = {}
-    with phase(timings, "load_model"):
+    # quiet until the input is validated: a bad file gets its error line and nothing else
+    with phase(timings, "load_model", quiet=True):
         model = scoring.load_verified_model(args.model)
-        scoring.require(SPEC_FILE, common.TRAIN_FILE, SHAP_VALUES, FEATURE_VALUES)
+        common.require(SPEC_FILE, common.TRAIN_FILE, SHAP_VALUES, FEATURE_VALUES)
         spec = load_spec()
         scoring.check_model_columns(model, feature_columns(spec), SPEC_FILE.name)
-    with phase(timings, "read"):
+    with phase(timings, "read", quiet=True):
         raw = read_raw(args.input)
-    with phase(timings, "clean"):
+    with phase(timings, "clean", quiet=True):
         tables, quality = clean_tables(raw, params["clean"], require_target=False)
         del raw
+    common.log.info("predict: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     with phase(timings, "merge_features"):
         merged = merge_tables(tables)
         del tables

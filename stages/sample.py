@@ -121,10 +121,14 @@ def store_files(frame: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.D
     }
 
 
-def generate(n_customers: int, seed: int) -> dict[str, pd.DataFrame]:
-    """The four files for n_customers customers; the same n and seed give the same data."""
+def check_size(n_customers: int) -> None:
     if n_customers < 1:
         raise DataError(f"sample.n_customers (--n-customers) must be at least 1, got {n_customers}")
+
+
+def generate(n_customers: int, seed: int) -> dict[str, pd.DataFrame]:
+    """The four files for n_customers customers; the same n and seed give the same data."""
+    check_size(n_customers)
     rng = np.random.default_rng(seed)
     return store_files(inject_defects(customers(n_customers, rng), rng), rng)
 
@@ -155,7 +159,8 @@ def main() -> None:
     parser.add_argument("--n-customers", type=int, default=params["n_customers"])
     parser.add_argument("--seed", type=int, default=params["seed"])
     args = parser.parse_args()
-    check_output_dir(args.output)  # before spending time on generation
+    check_size(args.n_customers)  # before the progress line and the time spent generating
+    check_output_dir(args.output)
     common.log.info("generating %d customers (seed %d)", args.n_customers, args.seed)
     write_files(generate(args.n_customers, args.seed), args.output)
 

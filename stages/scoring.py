@@ -55,8 +55,7 @@ def verify_artifact(path: Path, lock_file: Path = LOCK_FILE, out: str = MODEL_OU
     """Raise DataError unless path's md5 is dvc.lock's md5 for `out`; return the md5."""
     if not lock_file.is_file():
         raise DataError(f"{lock_file.name}: missing; cannot verify {out} (run `dvc repro`)")
-    if not path.is_file():
-        raise DataError(f"{path}: model file is missing (run `dvc repro` or `dvc pull`)")
+    common.require(path)
     try:
         lock = yaml.safe_load(lock_file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -77,14 +76,6 @@ def load_verified_model(path: Path = common.MODEL_FILE, lock_file: Path = LOCK_F
 
     verify_artifact(path, lock_file)
     return load_model(path)
-
-
-def require(*paths: Path) -> None:
-    """Pipeline outputs scoring reads besides the model: DataError naming the first missing."""
-    for path in paths:
-        if not path.is_file():
-            name = path.relative_to(common.ROOT) if path.is_relative_to(common.ROOT) else path
-            raise DataError(f"{name}: missing; run `dvc repro` (or `dvc pull`) first")
 
 
 def check_model_columns(model: Any, columns: list[str], spec_name: str) -> None:

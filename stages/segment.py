@@ -21,6 +21,7 @@ from stages.offers import assign_offers_bulk, decline_order, parse_offers, rende
 PROBABILITY, AT_RISK = "probability", "expected_profit_at_risk"
 SHAP_VALUES = common.SHAP_DIR / "values.csv"
 FEATURE_VALUES = common.SHAP_DIR / "feature_values.csv"
+RULES = ("threshold", "profit_quantile", "min_promo_share")  # params.yaml segment.*
 
 
 def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
@@ -45,13 +46,19 @@ def customer_table(scores: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(ID, kind="mergesort").reset_index(drop=True)
 
 
+def check_params(params: dict[str, Any]) -> None:
+    """The selection rules, before any work: a threshold of 1.5 would give an empty segment."""
+    for key in RULES:
+        common.check_fraction(f"segment.{key}", params[key], nullable=key == "min_promo_share")
+
+
 def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict[str, Any]]:
     """Segment membership and the rules with the profit cut they imply."""
     cut = float(table[PROFIT].quantile(params["profit_quantile"]))
     mask = (table[PROBABILITY] >= params["threshold"]) & (table[PROFIT] >= cut)
     if params["min_promo_share"] is not None:
         mask &= table["promo_share"] >= params["min_promo_share"]
-    rules = {key: params[key] for key in ("threshold", "profit_quantile", "min_promo_share")}
+    rules = {key: params[key] for key in RULES}
     return mask, {**rules, "profit_cut": cut}
 
 
@@ -157,6 +164,7 @@ def profile(frame: pd.DataFrame, mask: pd.Series, features: list[str]) -> pd.Dat
 def main() -> None:
     common.setup_matplotlib()
     params = common.load_params()["segment"]
+    check_params(params)
     scores = pd.read_csv(common.SCORES_FILE)
     merged = pd.read_csv(common.MERGED_FILE)
     shap = pd.read_csv(SHAP_VALUES).set_index(ID)

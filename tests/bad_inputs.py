@@ -1,7 +1,8 @@
 """A corpus of broken (and tolerably odd) input directories, built from a small generated sample.
 
 Each case copies a good sample directory and breaks one file in one way an export can go wrong:
-encoding, separator, decimal mark, header, type, range, ids, periods, duplicates, emptiness.
+encoding, separator, decimal mark (on every row or a few), quoting, header, type, range,
+infinity, ids, periods, duplicates, emptiness.
 `ok` cases are oddities a tolerant reader must absorb (BOM, LF line ends, stray whitespace, exact
 duplicate rows): their clean tables must equal the untouched sample's. Every other case must end
 in one `error: <file>: ...` line on stderr and a non-zero exit, without a traceback.
@@ -92,6 +93,15 @@ def map_column(name: str, fn: Callable[[str], str]) -> Callable[[Rows, c.InputFi
         k = column_index(spec, name)
         for row in rows[1:]:
             row[k] = fn(row[k])
+        return rows
+
+    return change
+
+
+def map_cell(row: int, name: str, fn: Callable[[str], str]) -> Callable[[Rows, c.InputFile], Rows]:
+    def change(rows: Rows, spec: c.InputFile) -> Rows:
+        k = column_index(spec, name)
+        rows[row][k] = fn(rows[row][k])
         return rows
 
     return change
@@ -247,6 +257,18 @@ def cases() -> list[Case]:
             edit_rows(mf, decimal_comma(PROMO)),
             expect="more fields",
         ),
+        Case(
+            f"{mm}-decimal-comma-one-row",
+            "market_money.csv",
+            edit_rows(mm, set_value(c.REVENUE, "4971,6", row=5)),
+            expect="line 6 has 4 fields, the header has 3 (a value containing ','",
+        ),
+        Case(
+            f"{mf}-unclosed-quote",
+            "market_file.csv",
+            edit_rows(mf, map_cell(3, "favourite_category", lambda v: f'"{v}')),
+            expect='quote (") opened on line 4 is never closed',
+        ),
         # types and ranges
         Case(f"{mm}-text-number", "market_money.csv", edit_rows(mm, set_value(c.REVENUE, "пять"))),
         Case(f"{mm}-empty-number", "market_money.csv", edit_rows(mm, set_value(c.REVENUE, ""))),
@@ -258,6 +280,31 @@ def cases() -> list[Case]:
         Case(f"{mf}-text-number", "market_file.csv", edit_rows(mf, set_value("tenure_days", "?"))),
         Case(f"{mf}-id-fraction", "market_file.csv", edit_rows(mf, set_value(c.ID, "215348.5"))),
         Case(f"{mf}-id-zero", "market_file.csv", edit_rows(mf, set_value(c.ID, "0"))),
+        # numbers too large for a float, or spelt as infinity, parse as inf: named with the line
+        Case(
+            f"{mm}-inf",
+            "market_money.csv",
+            edit_rows(mm, set_value(c.REVENUE, "inf")),
+            expect=f"{INF} inf at line 2 (id",
+        ),
+        Case(
+            f"{mm}-overflow",
+            "market_money.csv",
+            edit_rows(mm, set_value(c.REVENUE, "1e400", row=4)),
+            expect=f"{INF} inf at line 5 (id",
+        ),
+        Case(
+            f"{mo}-infinity",
+            "money.csv",
+            edit_rows(mo, set_value(c.PROFIT, "Infinity", row=2)),
+            expect=f"{INF} inf at line 3 (id",
+        ),
+        Case(
+            f"{mf}-minus-inf",
+            "market_file.csv",
+            edit_rows(mf, set_value("marketing_6m", "-inf")),
+            expect=f"{INF} -inf at line 2 (id",
+        ),
         # categories
         Case(f"{mf}-unknown-category", "market_file.csv", edit_rows(mf, set_value(SVC, "VIP"))),
         Case(f"{mf}-unknown-target", "market_file.csv", edit_rows(mf, set_value(c.TARGET, "?"))),
@@ -280,6 +327,7 @@ def cases() -> list[Case]:
 
 
 PROMO = "promo_share"
+INF = "non-finite value(s)"
 BAD_ID = "2153x8"
 SVC = "service_type"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from stages import common
 from stages.contract import ID, INPUT_FILES, MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY, PERIOD
 from tests.conftest import ROOT
 from tests.tiny_data import tiny_tables, write_store_files
@@ -155,8 +156,12 @@ CASES = {
 
 
 def run_clean(project: Path, data: Path) -> subprocess.CompletedProcess:
+    return run_stage(project, "clean", "--input", str(data))
+
+
+def run_stage(project: Path, stage: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "stages.clean", "--input", str(data)],
+        [sys.executable, "-m", f"stages.{stage}", *args],
         cwd=project,
         capture_output=True,
         text=True,
@@ -215,3 +220,35 @@ def test_good_input_succeeds_quietly_and_writes_everything(project: Path, tmp_pa
         assert (scratch / output).read_text(encoding="utf-8") != SENTINEL
     for spec in INPUT_FILES:
         assert (scratch / "data" / "clean" / spec.filename).stat().st_size > 0
+
+
+def test_missing_upstream_file_is_one_line_with_the_remedy(capsys: pytest.CaptureFixture) -> None:
+    def main() -> None:
+        common.MERGED_FILE.with_name("absent.csv").read_text(encoding="utf-8")
+
+    with pytest.raises(SystemExit) as stop:
+        common.run(main)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: data/merged/absent.csv: missing; run the upstream stages first (dvc repro)\n"
+    )
+
+
+# The scratch project holds only clean's (sentinel) outputs: every later stage lacks an input.
+@pytest.mark.parametrize(
+    ("stage", "missing"),
+    [
+        ("merge", "data/clean/market_money.csv"),
+        ("features", "data/merged/customers.csv"),
+        ("evaluate", "data/features/feature_spec.json"),
+        ("segment", "data/predictions/scores.csv"),
+    ],
+)
+def test_stage_run_before_its_inputs_exist_names_the_missing_file(
+    project: Path, stage: str, missing: str
+) -> None:
+    result = run_stage(project, stage)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {missing}: missing; run the upstream stages first (dvc repro)"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +68,17 @@ def test_read_raw_parses_store_formats_crlf_bom_and_decimal_comma(tmp_path: Path
     assert len(raw[MARKET_MONEY.key]) == 3 * len(IDS)
 
 
+def on_line(number: int, change):
+    """A damage to one line of a file (1 = the header), as pandas' messages must then name it."""
+
+    def damage(path: Path) -> None:
+        lines = path.read_bytes().split(b"\r\n")
+        lines[number - 1] = change(lines[number - 1])
+        path.write_bytes(b"\r\n".join(lines))
+
+    return damage
+
+
 @pytest.mark.parametrize(
     ("damage", "fragment"),
     [
@@ -76,8 +88,13 @@ def test_read_raw_parses_store_formats_crlf_bom_and_decimal_comma(tmp_path: Path
         (lambda p: p.write_bytes(p.read_bytes().replace(b",", b";")), "wrong separator"),
         (lambda p: p.write_bytes(p.read_text("utf-8").encode("cp1251")), "not UTF-8"),
         (lambda p: p.write_bytes(p.read_bytes().split(b"\r\n", 1)[1]), "header row missing"),
+        (
+            on_line(4, lambda line: line.replace(b".", b",", 1)),
+            r"line 4 has 14 fields, the header has 13 \(a value containing ',', e\.g\. a decimal",
+        ),
+        (on_line(3, lambda line: line.replace(b",", b',"', 1)), r"quote \(\"\) opened on line 3 "),
     ],
-    ids=["missing", "empty", "header-only", "separator", "cp1251", "no-header"],
+    ids=["missing", "empty", "header-only", "separator", "cp1251", "no-header", "comma", "quote"],
 )
 def test_read_raw_rejects_broken_files(tmp_path: Path, damage, fragment: str) -> None:
     directory = write_store_files(tiny_tables(), tmp_path)
@@ -293,6 +310,26 @@ def test_error_names_offending_line_and_id() -> None:
     put(MARKET_MONEY.key, REVENUE, 4, "пять")(raw)
     with pytest.raises(DataError, match=r"line 6 \(id 102\): пять"):
         validate_tables(raw)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "-Infinity", float("inf")])
+@pytest.mark.parametrize(("key", "name"), [(MARKET_MONEY.key, REVENUE), (MONEY.key, "profit")])
+def test_non_finite_numbers_are_named_with_line_and_id(key: str, name: str, value) -> None:
+    raw = tiny_tables()
+    put(key, name, 1, value)(raw)
+    found = rf"non-finite value\(s\) {re.escape(str(value))} at line 3 \(id 10\d\)$"
+    with pytest.raises(DataError, match=found):
+        validate_tables(raw)
+
+
+def test_non_finite_numbers_in_a_file_are_rejected_too(tmp_path: Path) -> None:
+    """Read from a file, pandas itself turns the text into inf: the numeric path."""
+    directory = write_store_files(tiny_tables(), tmp_path)
+    on_line(2, lambda line: line.rsplit(b",", 1)[0] + b",1e400")(directory / MARKET_MONEY.filename)
+    with pytest.raises(
+        DataError, match=r"market_money\.csv: .*non-finite value\(s\) inf at line 2"
+    ):
+        validate_tables(read_raw(directory))
 
 
 def test_wrong_separator_in_a_frame_is_named() -> None:

@@ -218,3 +218,14 @@ def test_stage_mains_chain_and_rerun_byte_identical(tmp_path: Path, monkeypatch)
     assert scores["probability"].between(0, 1).all()
     split_of_group = scores.merge(merged[[ID, GROUP]]).groupby(GROUP)["split"].nunique()
     assert (split_of_group == 1).all()
+
+
+@pytest.mark.parametrize("threshold", [1.5, "0,5", None])
+def test_evaluate_stage_checks_its_threshold_before_reading(
+    monkeypatch: pytest.MonkeyPatch, threshold: object
+) -> None:
+    params = {"evaluate": {"threshold": threshold}}
+    monkeypatch.setattr(common, "load_params", lambda: params)
+    monkeypatch.setattr(evaluate, "load_spec", lambda: pytest.fail("read before the check"))
+    with pytest.raises(common.DataError, match=r"evaluate\.threshold: .* is not a number"):
+        evaluate.main()

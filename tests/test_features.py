@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stages import common, features
 from stages.common import DataError
 from stages.contract import (
     CATEGORIES,
@@ -246,3 +247,15 @@ def test_check_merged_names_file_column_and_ids() -> None:
     bad = merged.assign(promo_share=merged["promo_share"].where(merged[ID] != 1005))
     with pytest.raises(DataError, match=r"'promo_share': empty for id\(s\) \[1005\]"):
         check_merged(bad, "customers.csv")
+
+
+@pytest.mark.parametrize(("value", "shown"), [(1.5, "1.5"), (0, "0"), (1, "1"), ("0.25", "'0.25'")])
+def test_stage_refuses_a_test_size_outside_the_open_interval(
+    value, shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked before reading anything: sklearn's own error on 1.5 is a traceback."""
+    monkeypatch.setattr(common, "load_params", lambda: {"features": {**PARAMS, "test_size": value}})
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("read before the check"))
+    message = rf"^params\.yaml: features\.test_size: {shown} is not a number in \(0, 1\)$"
+    with pytest.raises(DataError, match=message):
+        features.main()

@@ -16,10 +16,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from stages import predict, scoring
+from stages import common, predict, scoring
 from stages.common import DataError
-from stages.contract import ID, PROFIT
+from stages.contract import ID, MARKET_MONEY, PROFIT, REVENUE
 from stages.segment import AT_RISK, PROBABILITY
+from tests import bad_inputs
 
 LOCK = {
     "schema": "2.0",
@@ -84,7 +85,7 @@ def test_verify_artifact_accepts_the_locked_file_and_refuses_a_tampered_copy(
         handle.write(b"\0")
     with pytest.raises(DataError, match="refusing to unpickle"):
         scoring.verify_artifact(tampered, lock)
-    with pytest.raises(DataError, match="model file is missing"):
+    with pytest.raises(DataError, match=r"absent\.joblib: missing; run the upstream stages"):
         scoring.verify_artifact(tmp_path / "absent.joblib", lock)
     with pytest.raises(DataError, match=r"dvc\.lock: missing"):
         scoring.verify_artifact(model, tmp_path / "sub" / "dvc.lock")
@@ -255,6 +256,32 @@ def test_output_does_not_depend_on_chunks_threads_or_model_path(
     result = run_predict(reproduced_project, "--input", "data/sample", "--output", str(out), *args)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == sample_scores.read_bytes()
+
+
+def test_bad_segment_params_stop_scoring_before_the_model_is_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    params = common.load_params()
+    params["segment"]["threshold"] = "0,7"
+    monkeypatch.setattr(common, "load_params", lambda: params)
+    monkeypatch.setattr(scoring, "load_verified_model", lambda *a: pytest.fail("model read"))
+    args = ["predict", "--input", str(tmp_path), "--output", str(tmp_path / "out.csv")]
+    monkeypatch.setattr(sys, "argv", args)
+    with pytest.raises(DataError, match=r"^params\.yaml: segment\.threshold: '0,7' is not a"):
+        predict.main()
+
+
+def test_broken_input_gets_its_error_line_and_no_progress_lines(
+    reproduced_project: Path, tmp_path: Path
+) -> None:
+    data = shutil.copytree(reproduced_project / "data" / "sample", tmp_path / "in")
+    bad_inputs.edit_rows(MARKET_MONEY.key, bad_inputs.set_value(REVENUE, "пять"))(data)
+    out = tmp_path / "scores.csv"
+    result = run_predict(reproduced_project, "--input", str(data), "--output", str(out))
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"error: {MARKET_MONEY.filename}: ")
+    assert not out.exists()
 
 
 def test_tampered_model_is_refused_with_one_line(reproduced_project: Path, tmp_path: Path) -> None:

@@ -240,6 +240,18 @@ def test_cli_refusal_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and str(tmp_path) in result.stderr
 
 
+def test_cli_refuses_zero_customers_before_any_progress_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.sample", "--output", str(tmp_path), "--n-customers", "0"],
+        cwd=common.ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: sample.n_customers (--n-customers) must be at least 1, got 0"
+    ]
+    assert not any(tmp_path.iterdir())
+
+
 def test_visible_moments_restore_the_declined_moments() -> None:
     unchanged, declined, hidden = (10.0, 3.0), (6.0, 3.5), 0.2
     mean, sd = sample_customers.visible_moments(unchanged, declined, hidden)

@@ -93,7 +93,7 @@ def test_parse_offers_rejects_bad_rules() -> None:
     assert [o.code for o in offers] == ["promo", "mail", "recs"] and fallback.code == "coupon"
     assert offers[1].require == {"allow_messages": ("да",)}
     bad = [{**OFFERS[0], "drivers": ["tenure_days"]}]
-    with pytest.raises(DataError, match=r"offers\[0\] \(promo\): non-actionable.*tenure_days"):
+    with pytest.raises(DataError, match=r"offers\[promo\]\.drivers: non-actionable.*tenure_days"):
         of.parse_offers(bad, FALLBACK, columns, ["tenure_days"])
     with pytest.raises(DataError, match=r"unknown customer column\(s\) \['colour'\]"):
         of.parse_offers([{**OFFERS[0], "text": "{colour}"}], FALLBACK, columns, [])
@@ -101,6 +101,66 @@ def test_parse_offers_rejects_bad_rules() -> None:
         of.parse_offers([OFFERS[0], OFFERS[0]], FALLBACK, columns, [])
     with pytest.raises(DataError, match="no drivers"):
         of.parse_offers([{"code": "x", "text": "y"}], FALLBACK, columns, [])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"drivers": ["promo_shares"]},
+            r"^params\.yaml: segment\.offers\[promo\]\.drivers: unknown feature\(s\) "
+            r"\['promo_shares'\] \(did you mean promo_share\?\)$",
+        ),
+        ({"drivers": ["minutes_trend", "pages"]}, r"\.drivers: unknown feature\(s\) \['pages'\]"),
+        ({"require": {"allow_mesages": "да"}}, r"\.require: unknown customer column\(s\)"),
+        (
+            {"require": {"allow_messages": True}},  # YAML `yes`: never equal to да/нет
+            r"\.require\.allow_messages: unknown value\(s\) \['True'\]; expected one of",
+        ),
+        ({"text": "{favorite_category}"}, r"offers\[promo\]\.text: unknown customer column"),
+    ],
+    ids=["driver-typo", "driver-unknown", "require-column", "require-value", "text-column"],
+)
+def test_parse_offers_refuses_a_typo_that_would_switch_a_rule_off(change, message) -> None:
+    with pytest.raises(DataError, match=message):
+        of.parse_offers([{**OFFERS[0], **change}], FALLBACK, set(merged_rows().columns), [])
+
+
+def test_parse_offers_knows_every_model_feature_and_refuses_unknown_non_actionable() -> None:
+    columns = set(merged_rows().columns)
+    every = [*FEATURES, "minutes_trend", "revenue_per_minute"]  # engineered ones too
+    offers, _ = of.parse_offers([{**OFFERS[0], "drivers": every}], FALLBACK, columns, [])
+    assert offers[0].drivers == tuple(every)
+    single, _ = of.parse_offers([{**OFFERS[0], "drivers": "promo_share"}], FALLBACK, columns, [])
+    assert single[0].drivers == ("promo_share",)
+    with pytest.raises(
+        DataError, match=r"segment\.non_actionable: unknown feature\(s\) \['tenure'\]"
+    ):
+        of.parse_offers(OFFERS, FALLBACK, columns, ["tenure"])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [("threshold", "0,7", "'0,7'"), ("threshold", 1.5, "1.5"), ("profit_quantile", -0.1, "-0.1"),
+     ("min_promo_share", True, "True"), ("threshold", float("nan"), "nan")],
+)  # fmt: skip
+def test_check_params_refuses_rules_that_are_not_fractions(key: str, value, shown: str) -> None:
+    message = rf"^params\.yaml: segment\.{key}: {re.escape(shown)} is not a number in \[0, 1\]$"
+    with pytest.raises(DataError, match=message):
+        sg.check_params({**PARAMS, key: value})
+
+
+def test_check_params_accepts_the_interval_ends_and_no_promo_rule() -> None:
+    for value in (0, 1, 0.7):
+        sg.check_params({**PARAMS, "threshold": value, "min_promo_share": None})
+    sg.check_params({**PARAMS, "min_promo_share": 0.3})
+
+
+def test_segment_stage_checks_params_before_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sg.common, "load_params", lambda: {"segment": {**PARAMS, "threshold": 7}})
+    monkeypatch.setattr(sg.pd, "read_csv", lambda *a, **k: pytest.fail("read before the check"))
+    with pytest.raises(DataError, match=r"segment\.threshold: 7 is not"):
+        sg.main()
 
 
 def test_decline_drivers_are_positive_shap_strongest_first() -> None:
