@@ -36,6 +36,9 @@ TRAIN_FILE = FEATURES_DIR / "train.csv"
 TEST_FILE = FEATURES_DIR / "test.csv"
 MODEL_FILE = MODELS_DIR / "model.joblib"
 SCORES_FILE = PREDICTIONS_DIR / "scores.csv"
+SHAP_VALUES_FILE = SHAP_DIR / "values.csv"  # per customer: SHAP per feature, base, output
+SHAP_FEATURES_FILE = SHAP_DIR / "feature_values.csv"  # the feature values explained
+SHAP_DRIVERS_FILE = SHAP_DIR / "drivers.csv"
 
 FLOAT_DECIMALS = 6  # rounding of every float written to a tracked file
 

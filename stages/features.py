@@ -15,7 +15,8 @@ from sklearn.model_selection import train_test_split
 
 from stages import common, modeling
 from stages.contract import FEATURES, GROUP, ID, LABEL, NOMINAL_FEATURES, ORDINAL_FEATURES
-from stages.modeling import ENGINEERED, add_engineered, feature_columns
+from stages.engineered import ENGINEERED, add_engineered
+from stages.modeling import feature_columns
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -1,4 +1,4 @@
-"""Shared model code: engineered features, the feature spec, pipelines, search spaces, loading.
+"""Shared model code: the feature spec, pipelines, search spaces, folds, loading.
 
 Downstream stages (evaluate, shap, scoring) use only this module to turn merged customer rows
 into model input (`prepare_features`) and to get P(declined) from the saved model.
@@ -32,31 +32,9 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from stages import common
-from stages.contract import MINUTES_COLUMNS, REVENUE_COLUMNS
+from stages.engineered import add_engineered
 
 SPEC_FILE = common.FEATURES_DIR / "feature_spec.json"
-
-_rev_cur, _rev_prev, _rev_before = REVENUE_COLUMNS
-_min_cur, _min_prev = MINUTES_COLUMNS
-
-# name -> (formula for humans, function of the merged frame); switched in features.engineered
-ENGINEERED: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
-    "revenue_trend": (f"{_rev_cur} - {_rev_prev}", lambda f: f[_rev_cur] - f[_rev_prev]),
-    "revenue_prev_trend": (
-        f"{_rev_prev} - {_rev_before}",
-        lambda f: f[_rev_prev] - f[_rev_before],
-    ),
-    "minutes_trend": (f"{_min_cur} - {_min_prev}", lambda f: f[_min_cur] - f[_min_prev]),
-    "marketing_trend": (
-        "marketing_current - marketing_6m",
-        lambda f: f["marketing_current"] - f["marketing_6m"],
-    ),
-    # revenue per minute on the site: how efficiently a visit turns into money (+1: no div by 0)
-    "revenue_per_minute": (
-        f"{_rev_cur} / ({_min_cur} + 1)",
-        lambda f: f[_rev_cur] / (f[_min_cur] + 1),
-    ),
-}
 
 SCALERS: dict[str, Callable[[], Any]] = {
     "standard": StandardScaler,
@@ -79,17 +57,6 @@ FAMILIES: dict[str, Callable[[int], BaseEstimator]] = {
 SCALER_KEY = "scaler"  # numeric scaler, a SCALERS name
 SELECT_KEY = "select_k"  # keep the k encoded columns with the highest ANOVA F ("all": keep all)
 STEP_KEYS = {SCALER_KEY: "prep__num", SELECT_KEY: "select__k"}
-
-
-def add_engineered(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """A copy of frame with the named engineered columns appended (in the given order)."""
-    unknown = sorted(set(names) - set(ENGINEERED))
-    if unknown:
-        raise common.DataError(f"params.yaml: features.engineered: unknown feature(s) {unknown}")
-    out = frame.copy()
-    for name in names:
-        out[name] = ENGINEERED[name][1](frame).astype("float64")
-    return out
 
 
 def feature_columns(spec: dict[str, Any]) -> list[str]:
@@ -122,6 +89,15 @@ def predict_declined(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
     return model.predict_proba(features)[:, 1]
 
 
+Splits = list[tuple[np.ndarray, np.ndarray]]
+
+
+def cv_splits(y: pd.Series, groups: pd.Series, folds: int, seed: int) -> Splits:
+    """Stratified folds that never separate a duplicate group."""
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y, groups))
+
+
 def out_of_fold_models(
     model: BaseEstimator, X: pd.DataFrame, y: pd.Series, groups: pd.Series, folds: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray, BaseEstimator]]:
@@ -129,10 +105,9 @@ def out_of_fold_models(
     groups inside one fold. The evaluate stage scores training customers with these models and
     the shap stage explains them with the same ones: the final model has seen their labels
     (a distance-weighted kNN returns them), so neither may use it for them."""
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     return [
         (fit, held, clone(model).fit(X.iloc[fit], y.iloc[fit]))
-        for fit, held in splitter.split(X, y, groups)
+        for fit, held in cv_splits(y, groups, folds, seed)
     ]
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from stages.common import DataError
 from stages.contract import FEATURES, INPUT_FILES
-from stages.modeling import ENGINEERED
+from stages.engineered import ENGINEERED
 
 PARAMS = "params.yaml: segment"
 DRIVERS = {*FEATURES, *ENGINEERED}  # a driver is a model input column: any the features stage makes

@@ -34,7 +34,6 @@ from stages.input_reading import read_raw
 from stages.merge import merge_tables
 from stages.modeling import SPEC_FILE, feature_columns, load_spec, prepare_features
 from stages.segment import AT_RISK, PROBABILITY, check_params, segment_customers, select
-from stages.shap_values import FEATURE_VALUES, SHAP_VALUES
 
 CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
 AUTO_SHAP_LIMIT = 2_000  # sampled SHAP of a KNN/SVC: ~10 ms per customer on 2 cores
@@ -67,8 +66,8 @@ def segment_shap(
     """SHAP per model input column for the segment rows, by the chosen method."""
     columns = list(rows.columns)
     if method == "neighbours":
-        shap = pd.read_csv(SHAP_VALUES)
-        explained = pd.read_csv(FEATURE_VALUES)
+        shap = pd.read_csv(common.SHAP_VALUES_FILE)
+        explained = pd.read_csv(common.SHAP_FEATURES_FILE)
         return scoring.neighbour_shap(model, explained[columns], shap[columns], rows, NEIGHBOURS)
     train = pd.read_csv(common.TRAIN_FILE)[columns]
     parts = []
@@ -137,7 +136,9 @@ def main() -> None:
     # quiet until the input is validated: a bad file gets its error line and nothing else
     with phase(timings, "load_model", quiet=True):
         model = scoring.load_verified_model(args.model)
-        common.require(SPEC_FILE, common.TRAIN_FILE, SHAP_VALUES, FEATURE_VALUES)
+        common.require(
+            SPEC_FILE, common.TRAIN_FILE, common.SHAP_VALUES_FILE, common.SHAP_FEATURES_FILE
+        )
         spec = load_spec()
         scoring.check_model_columns(model, feature_columns(spec), SPEC_FILE.name)
     with phase(timings, "read", quiet=True):

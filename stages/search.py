@@ -14,22 +14,13 @@ from sklearn.model_selection import (
     GridSearchCV,
     ParameterGrid,
     RandomizedSearchCV,
-    StratifiedGroupKFold,
     StratifiedKFold,
     cross_validate,
 )
 from sklearn.pipeline import Pipeline
 
 from stages import common
-from stages.modeling import pipeline_grid
-
-Splits = list[tuple[np.ndarray, np.ndarray]]
-
-
-def cv_splits(y: pd.Series, groups: pd.Series, folds: int, seed: int) -> Splits:
-    """Stratified folds that never separate a duplicate group."""
-    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(y)), y, groups))
+from stages.modeling import Splits, cv_splits, pipeline_grid
 
 
 def repeated_splits(y: pd.Series, groups: pd.Series, folds: int, repeats: int, seed: int) -> Splits:
@@ -85,6 +76,12 @@ def with_calibration(model: BaseEstimator, method: str, folds: int, seed: int) -
 CALIBRATION_SCORERS = {"brier": "neg_brier_score", "log_loss": "neg_log_loss"}
 
 
+def check_calibration_metric(metric: str) -> None:
+    if metric not in CALIBRATION_SCORERS:
+        known = sorted(CALIBRATION_SCORERS)
+        raise common.DataError(f"params.yaml: train.calibration.metric: {metric!r}; one of {known}")
+
+
 def choose_calibration(
     model: BaseEstimator, X: pd.DataFrame, y: pd.Series, splits: Splits, methods: list[str],
     folds: int, seed: int, n_jobs: int, metric: str = "brier",
@@ -92,9 +89,7 @@ def choose_calibration(
     """CV Brier score and log-loss of the raw model (if it has predict_proba) and of each
     calibration method: ({metric: {method: score}}); the method with the lowest `metric` wins,
     "none" unless a method is strictly better."""
-    if metric not in CALIBRATION_SCORERS:
-        known = sorted(CALIBRATION_SCORERS)
-        raise common.DataError(f"params.yaml: train.calibration.metric: {metric!r}; one of {known}")
+    check_calibration_metric(metric)
     candidates = {m: with_calibration(model, m, folds, seed) for m in methods}
     if hasattr(model, "predict_proba"):
         candidates = {"none": model, **candidates}

@@ -19,8 +19,6 @@ from stages.contract import FEATURES, ID, PROFIT
 from stages.offers import assign_offers_bulk, decline_order, parse_offers, render_bulk
 
 PROBABILITY, AT_RISK = "probability", "expected_profit_at_risk"
-SHAP_VALUES = common.SHAP_DIR / "values.csv"
-FEATURE_VALUES = common.SHAP_DIR / "feature_values.csv"
 RULES = ("threshold", "profit_quantile", "min_promo_share")  # params.yaml segment.*
 
 
@@ -76,10 +74,10 @@ def segment_customers(
     )
     chosen = table[mask].sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
     chosen = chosen.reset_index(drop=True)
-    for name, frame in (("values.csv", shap), ("feature_values.csv", values)):
+    for path, frame in ((common.SHAP_VALUES_FILE, shap), (common.SHAP_FEATURES_FILE, values)):
         missing = sorted(set(chosen[ID]) - set(frame.index))
         if missing:
-            raise common.DataError(f"{name}: column {ID}: segment ids missing {missing[:5]}")
+            raise common.DataError(f"{path.name}: column {ID}: segment ids missing {missing[:5]}")
     ids, features = chosen[ID].to_numpy(), list(shap.columns)
     numbers = shap.loc[ids].to_numpy(dtype="float64")
     order, count = decline_order(numbers)
@@ -167,8 +165,8 @@ def main() -> None:
     check_params(params)
     scores = pd.read_csv(common.SCORES_FILE)
     merged = pd.read_csv(common.MERGED_FILE)
-    shap = pd.read_csv(SHAP_VALUES).set_index(ID)
-    values = pd.read_csv(FEATURE_VALUES).set_index(ID)
+    shap = pd.read_csv(common.SHAP_VALUES_FILE).set_index(ID)
+    values = pd.read_csv(common.SHAP_FEATURES_FILE).set_index(ID)
     features = [c for c in values.columns if c in shap.columns]
     shap = shap[features]
 

@@ -35,9 +35,6 @@ if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
 
 
-SHAP_VALUES = common.SHAP_DIR / "values.csv"
-DRIVERS = common.SHAP_DIR / "drivers.csv"
-FEATURE_VALUES = common.SHAP_DIR / "feature_values.csv"
 PLOTS = common.PLOTS_DIR / "shap"
 BASE, OUTPUT = "base_value", "model_output"
 TOWARD = {True: "decline", False: "retention"}
@@ -192,9 +189,11 @@ def main() -> None:
 
     everyone = pd.concat([train, test]).set_index(ID).loc[table[ID]].reset_index()
     ids, data, values = table[ID].to_numpy(), everyone[columns], table[columns].to_numpy()
-    common.write_csv(table, SHAP_VALUES)
-    common.write_csv(everyone[[ID, *columns]], FEATURE_VALUES)
-    common.write_csv(driver_table(ids, data, values, params["top_drivers"]), DRIVERS)
+    common.write_csv(table, common.SHAP_VALUES_FILE)
+    common.write_csv(everyone[[ID, *columns]], common.SHAP_FEATURES_FILE)
+    common.write_csv(
+        driver_table(ids, data, values, params["top_drivers"]), common.SHAP_DRIVERS_FILE
+    )
     ranking = importance(columns, values)
     common.write_json({
         "model": describe(model), **summary,

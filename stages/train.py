@@ -33,6 +33,7 @@ from stages.modeling import (
     readable_params,
 )
 from stages.search import (
+    check_calibration_metric,
     choose_calibration,
     cv_scores,
     cv_splits,
@@ -45,7 +46,6 @@ from stages.search import (
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-    from sklearn.base import BaseEstimator
 
 
 def select_model(
@@ -53,6 +53,7 @@ def select_model(
 ) -> tuple[BaseEstimator, dict[str, Any]]:
     """Search, rank, calibrate and fit on the whole training part: (model, metrics)."""
     seed, n_jobs, folds = params["random_state"], params["n_jobs"], params["cv_folds"]
+    check_calibration_metric(params["calibration"]["metric"])  # not after minutes of search
     X, y, groups = train[feature_columns(spec)], train[LABEL], train[GROUP]
     search_folds = cv_splits(y, groups, folds, seed)
     repeat_folds = repeated_splits(y, groups, folds, params["cv_repeats"], seed)

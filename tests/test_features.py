@@ -24,6 +24,7 @@ from stages.contract import (
     TARGET_NEGATIVE,
     TARGET_POSITIVE,
 )
+from stages.engineered import ENGINEERED, add_engineered
 from stages.features import (
     build_features,
     check_merged,
@@ -33,7 +34,7 @@ from stages.features import (
     split_train_test,
     top_pairs,
 )
-from stages.modeling import ENGINEERED, add_engineered, feature_columns, prepare_features
+from stages.modeling import feature_columns, prepare_features
 
 PARAMS = {
     "test_size": 0.25,
