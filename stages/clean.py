@@ -1,10 +1,6 @@
 """Stage `clean`: validate the store's four files, fix what is fixable, report every fix.
 
-Fixes: misspelled and badly spaced category values, exact duplicate rows, revenue outliers
-(`clean.revenue_outlier_*`), customers without purchases in a month (`clean.drop_zero_revenue`).
-Customers whose features are identical across all tables keep their rows but share a
-`duplicate_group`, so the split never puts one copy in train and the other in test.
-Anything not fixable is a DataError, raised before any output is written.
+Logic: oneclick/data/cleaning.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""Stage `evaluate`: test metrics and plot data for the saved model, and honest scores for all.
+"""Stage `evaluate`: test-part metrics and plot data, honest probabilities for everyone.
 
-The test part is used here for the first time. Training customers get out-of-fold
-probabilities (a clone of the chosen pipeline refit per fold), never in-sample ones, so every
-probability in data/predictions/scores.csv comes from a model that did not see that customer.
+Logic: oneclick/model/evaluation.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations
@@ -17,12 +15,9 @@ from oneclick.data.contract import GROUP, LABEL
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import (
     bootstrap_auc_interval,
-    calibration_table,
     classification_metrics,
-    confusion_table,
     out_of_fold,
-    precision_recall_table,
-    roc_table,
+    plot_tables,
     scores_frame,
 )
 from oneclick.model.pipelines import load_model, predict_declined
@@ -53,12 +48,10 @@ def main() -> None:
     metrics["train_out_of_fold_roc_auc"] = roc_auc_score(train[LABEL], train_proba)
     entry.log.info("evaluate: test ROC-AUC %.4f, F1 %.4f", metrics["roc_auc"], metrics["f1"])
 
-    plots, bins = paths.PLOTS_DIR / "evaluate", params["evaluate"]["calibration_bins"]
     writers.write_json(metrics, paths.METRICS_DIR / "evaluate.json")
-    writers.write_csv(roc_table(y_test, test_proba), plots / "roc.csv")
-    writers.write_csv(precision_recall_table(y_test, test_proba), plots / "precision_recall.csv")
-    writers.write_csv(calibration_table(y_test, test_proba, bins), plots / "calibration.csv")
-    writers.write_csv(confusion_table(y_test, test_proba, threshold), plots / "confusion.csv")
+    bins = params["evaluate"]["calibration_bins"]
+    for name, table in plot_tables(y_test, test_proba, threshold, bins).items():
+        writers.write_csv(table, paths.PLOTS_DIR / "evaluate" / name)
     writers.write_csv(scores_frame(train, train_proba, test, test_proba), paths.SCORES_FILE)
 
 

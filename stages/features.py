@@ -1,7 +1,6 @@
-"""Stage `features`: engineered features, train/test split, phik analysis, feature spec.
+"""Stage `features`: train/test split, phik, collinearity rule, engineered features, spec.
 
-The split comes first, so every choice that looks at the label (the phik-based multicollinearity
-rule) uses the training part only; the test part stays unseen until `evaluate`.
+Logic: oneclick/features/build.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-"""Stage `merge`: the four clean tables -> one row per customer (data/merged/customers.csv) + EDA.
+"""Stage `merge`: one row per customer (data/merged/customers.csv) and the EDA plots.
 
-Columns: contract FEATURES, then NOT_FEATURES (target, its 0/1 label, profit, duplicate_group).
-Plots under plots/eda compare the two target classes feature by feature.
+Logic: oneclick/data/merging.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations

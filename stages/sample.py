@@ -1,8 +1,6 @@
-"""Stage `sample`: a deterministic, realistic stand-in for the store's four files.
+"""Stage `sample`: write the synthetic stand-in for the store's four files.
 
-The pipeline runs on this sample by default, so it looks like the store's exports byte for byte
-(separators, decimal comma, CRLF, headers, period labels, row order) and carries their known
-defects at the store's rates. The distributions live in stages/sample_customers.py.
+Logic: oneclick/sample/files.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Stage `shap`: SHAP values of every customer's P(declined), per original feature.
 
-Test customers are explained with the final model, training customers with the out-of-fold
-model that scored them in `evaluate` (oneclick/explain/values.py says why).
+Logic: oneclick/explain/values.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations

@@ -1,14 +1,6 @@
-"""Stage `train`: one search over model families on the training part only, then the winner.
+"""Stage `train`: the model search on the training part, calibration, models/model.joblib.
 
-1. Per family, a randomized search (grid when small) over params train.search_space, scored by
-   ROC-AUC on StratifiedGroupKFold folds of the training part (duplicate groups kept together).
-2. Each family's best is re-scored by repeated CV on fresh fold seeds; with train.vote_top = k >= 2
-   a soft vote of the k best families' pipelines is scored on the same folds and competes. The
-   best mean wins, a tie goes to the simpler model (fresh folds damp the optimism of picking the
-   maximum of many single-CV scores).
-3. Calibration: CalibratedClassifierCV wraps the winner only if it lowers the CV score named
-   by train.calibration.metric (log-loss or Brier; always for models without predict_proba,
-   e.g. SVC). Both scores of every method go to metrics/train.json.
+Logic: oneclick/model/training.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage `clean`: validate the store's four files, fix what is fixable, report every fix.
+"""The `clean` stage's work: validate the store's four files, fix what is fixable, report every fix.
 
 Fixes: misspelled and badly spaced category values, exact duplicate rows, revenue outliers
 (`clean.revenue_outlier_*`), customers without purchases in a month (`clean.drop_zero_revenue`).

@@ -1,4 +1,4 @@
-"""Stage `merge`: the four clean tables -> one row per customer (data/merged/customers.csv) + EDA.
+"""The `merge` stage's work: the four clean tables -> one row per customer, and the EDA plots.
 
 Columns: contract FEATURES, then NOT_FEATURES (target, its 0/1 label, profit, duplicate_group).
 Plots under plots/eda compare the two target classes feature by feature.

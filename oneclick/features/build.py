@@ -1,4 +1,4 @@
-"""Stage `features`: engineered features, train/test split, phik analysis, feature spec.
+"""The `features` stage's work: engineered features, train/test split, phik analysis, feature spec.
 
 The split comes first, so every choice that looks at the label (the phik-based multicollinearity
 rule) uses the training part only; the test part stays unseen until `evaluate`.

@@ -1,4 +1,4 @@
-"""Stage `evaluate`: test metrics and plot data for the saved model, and honest scores for all.
+"""The `evaluate` stage's work: test metrics, plot data, honest probabilities for everyone.
 
 The test part is used here for the first time. Training customers get out-of-fold
 probabilities (a clone of the chosen pipeline refit per fold), never in-sample ones, so every
@@ -115,3 +115,15 @@ def scores_frame(
         for frame, split, proba in [(train, "train", train_proba), (test, "test", test_proba)]
     ]
     return pd.concat(parts).sort_values(ID, kind="mergesort").reset_index(drop=True)
+
+
+def plot_tables(
+    y: np.ndarray, proba: np.ndarray, threshold: float, bins: int
+) -> dict[str, pd.DataFrame]:
+    """The test part's plot data, by file name under plots/evaluate (dvc.yaml's top-level plots)."""
+    return {
+        "roc.csv": roc_table(y, proba),
+        "precision_recall.csv": precision_recall_table(y, proba),
+        "calibration.csv": calibration_table(y, proba, bins),
+        "confusion.csv": confusion_table(y, proba, threshold),
+    }

@@ -1,4 +1,4 @@
-"""Stage `train`: one search over model families on the training part only, then the winner.
+"""The `train` stage's work: one search over model families on the training part, then the winner.
 
 1. Per family, a randomized search (grid when small) over params train.search_space, scored by
    ROC-AUC on StratifiedGroupKFold folds of the training part (duplicate groups kept together).

@@ -1,4 +1,4 @@
-"""Stage `sample`: a deterministic, realistic stand-in for the store's four files.
+"""The `sample` stage's work: a deterministic, realistic stand-in for the store's four files.
 
 The pipeline runs on this sample by default, so it looks like the store's exports byte for byte
 (separators, decimal comma, CRLF, headers, period labels, row order) and carries their known

@@ -1,4 +1,4 @@
-"""Stage `segment`: the valuable customers at risk, why they slip, and what to offer each.
+"""The `segment` stage's work: the valuable customers at risk, why they slip, what to offer.
 
 Segment = P(declined) >= threshold (honest probabilities: out-of-fold for training customers)
 and profit >= its profit_quantile over all scored customers (and the optional extra condition),
@@ -168,3 +168,14 @@ def profile(frame: pd.DataFrame, mask: pd.Series, features: list[str]) -> pd.Dat
                 }
             )
     return pd.DataFrame(rows)
+
+
+def scored_customers(
+    scores: pd.DataFrame, merged: pd.DataFrame, values: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """customer_table plus the explained engineered columns (values: index id, the shap stage's
+    feature values); also the profiled columns: contract features, then those extra ones."""
+    table = customer_table(scores, merged)
+    extra = values.drop(columns=[c for c in values.columns if c in table.columns])
+    table = table.merge(extra, left_on=ID, right_index=True, how="left")
+    return table, [*FEATURES, *extra.columns]

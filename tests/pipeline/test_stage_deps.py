@@ -78,3 +78,32 @@ def test_stage_modules_hold_only_entry_points() -> None:
         functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
         assert functions in ([], ["main"]), (path.name, functions)
         assert len(path.read_text(encoding="utf-8").splitlines()) <= 80, path.name
+
+
+# Who may import whom: a subpackage imports only subpackages of a lower layer.
+LAYERS = {
+    "core": 0,
+    "data": 1,
+    "review": 1,
+    "sample": 2,
+    "features": 2,
+    "model": 3,
+    "segment": 3,
+    "explain": 4,
+    "scoring": 5,
+    "cli": 6,
+}
+
+
+def test_subpackages_import_only_lower_layers() -> None:
+    found = {p.name for p in (ROOT / PACKAGE).iterdir() if (p / "__init__.py").is_file()}
+    assert found | {"cli"} == set(LAYERS)
+    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+        parts = path.relative_to(ROOT / PACKAGE).with_suffix("").parts
+        owner = parts[0]
+        if owner == "__init__":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(f"{PACKAGE}."):
+                target = node.module.split(".")[1]
+                assert target == owner or LAYERS[target] < LAYERS[owner], (path.name, target)
