@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _project_root() -> Path:
+    """The checkout to work on: the one around the current directory, like git and dvc find
+    theirs, else the one this package lives in. A stage runs from its checkout's root, so both
+    agree there; the `oneclick` command (an editable install points at one checkout) then works
+    on the copy it is run in, e.g. a temporary clone or DVC's experiment workspace."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file() and (folder / "oneclick" / "core").is_dir():
+            return folder
+    return Path(__file__).resolve().parents[2]
+
+
+ROOT = _project_root()
 PARAMS_FILE = ROOT / "params.yaml"
 
 DATA = ROOT / "data"

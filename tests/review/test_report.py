@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from oneclick.cli import PLOTS_DIR
 from oneclick.review import plots as po
 from oneclick.review import report as rp
 from oneclick.review import tables as dt
@@ -206,7 +207,7 @@ def test_make_report_bad_base_is_one_line(branch_repo) -> None:
 def test_make_plots_offline_page(branch_repo) -> None:
     repo, _, _ = branch_repo
     run_cmd(["make", "plots", "BASE=main", "STAMP="], repo)
-    out = repo / po.DEFAULT_OUT
+    out = repo / PLOTS_DIR
     html = (out / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", html), "page must not load scripts from anywhere"
     for name in NAMED_PLOTS:
