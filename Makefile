@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: repro test lint report predict bench bench-repro bench-model
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -23,20 +23,21 @@ lint: $(STAMP)
 	ruff check .
 	ruff format --check .
 
-# Reviewer tooling (tools/): offline plots and the pull-request report, both git-ignored.
+# Reviewer tooling (oneclick/review/, the `oneclick` command): offline plots and the pull-request
+# report, both git-ignored.
 # make plots            -> dvc_plots/index.html (workspace)   make plots BASE=main -> main vs workspace
 # make report BASE=main -> report.md + report/*.png
 .PHONY: plots
 plots: $(STAMP)
-	python -m tools.plots_offline $(if $(BASE),--base $(BASE))
+	oneclick plots $(if $(BASE),--base $(BASE))
 
 report: $(STAMP)
-	python -m tools.report --base $(or $(BASE),main)
+	oneclick report --base $(or $(BASE),main)
 
 # Score a new period's four files with the pipeline's model (run `make repro` first):
 # make predict INPUT=path/to/dir OUTPUT=../scores.csv [ARGS="--drivers shap --chunk-size 50000"]
 predict: $(STAMP)
-	python -m stages.predict --input $(or $(INPUT),$(error set INPUT=dir)) \
+	oneclick predict --input $(or $(INPUT),$(error set INPUT=dir)) \
 		--output $(or $(OUTPUT),$(error set OUTPUT=file.csv)) $(ARGS)
 
 # Scoring at 10k / 100k / 1M generated customers: wall, CPU, peak RSS -> bench/RESULTS.md

@@ -29,10 +29,10 @@ import yaml
 from threadpoolctl import threadpool_limits
 
 from bench.bench_repro import copy_project, timed
-from stages import common
-from stages.contract import LABEL
-from stages.modeling import load_spec
-from stages.train import nested_cv, select_model
+from oneclick.core import entry, errors, paths, writers
+from oneclick.data.contract import LABEL
+from oneclick.features.spec import load_spec
+from oneclick.model.training import nested_cv, select_model
 
 
 def set_dotted(params: dict[str, Any], assignment: str) -> None:
@@ -43,7 +43,7 @@ def set_dotted(params: dict[str, Any], assignment: str) -> None:
     for part in path:
         node = node.get(part) if isinstance(node, dict) else None
     if not sep or not isinstance(node, dict) or last not in node:
-        raise common.DataError(f"--set {assignment!r}: expected an existing params key=value")
+        raise errors.DataError(f"--set {assignment!r}: expected an existing params key=value")
     node[last] = yaml.safe_load(text)
 
 
@@ -63,9 +63,13 @@ def chance_at_least(target: float, mean: float, se: float) -> float:
 
 
 def study(
-    train: pd.DataFrame, spec: dict[str, Any], params: dict[str, Any], seeds: list[int],
-    folds: int, target: float,
-) -> list[str]:  # fmt: skip
+    train: pd.DataFrame,
+    spec: dict[str, Any],
+    params: dict[str, Any],
+    seeds: list[int],
+    folds: int,
+    target: float,
+) -> list[str]:
     """Markdown lines: the winner's repeated CV, nested CV per outer seed, test-size spread."""
     train_params = params["train"]
     with threadpool_limits(limits=1):
@@ -109,7 +113,7 @@ def study(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw-dir", type=Path, default=common.ROOT.parent / "shared/data/oneclick")
+    parser.add_argument("--raw-dir", type=Path, default=paths.ROOT.parent / "shared/data/oneclick")
     parser.add_argument("--seeds", type=int, nargs="+", default=[142, 7, 2026])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--set", action="append", default=[], dest="assignments")
@@ -117,7 +121,7 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args()
     if not args.raw_dir.is_dir():
-        raise common.DataError(f"{args.raw_dir}: no such directory (the real files)")
+        raise errors.DataError(f"{args.raw_dir}: no such directory (the real files)")
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
         copy_project(repo)
@@ -127,7 +131,7 @@ def main() -> None:
             set_dotted(params, assignment)
         (repo / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), "utf-8")
         wall, _ = timed(["dvc", "repro", "features"], repo)
-        common.log.info("bench_model: features of the real files in %.1f s", wall)
+        entry.log.info("bench_model: features of the real files in %.1f s", wall)
         train = pd.read_csv(repo / "data/features/train.csv")  # the test part is never read
         spec = load_spec(repo / "data/features/feature_spec.json")
     header = [
@@ -140,8 +144,8 @@ def main() -> None:
     report = "\n".join(header + study(train, spec, params, args.seeds, args.folds, args.target))
     print(report)
     if args.markdown:
-        common.write_text(report + "\n", args.markdown)
+        writers.write_text(report + "\n", args.markdown)
 
 
 if __name__ == "__main__":
-    common.run(main)
+    entry.run(main)

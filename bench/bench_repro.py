@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from stages import common
+from oneclick.core import entry, errors, paths
 
 GOALS = {"cold dvc repro": 60.0, "dvc repro -f -s shap": 30.0, "segment.threshold rerun": 5.0}
 
@@ -38,18 +38,18 @@ def timed(args: list[str], cwd: Path) -> tuple[float, str]:
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode != 0:
-        raise common.DataError(f"{' '.join(args)} failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise errors.DataError(f"{' '.join(args)} failed: {done.stderr.strip().splitlines()[-1:]}")
     return wall, done.stdout + done.stderr
 
 
 def copy_project(dst: Path) -> None:
     """Tracked files only, as a fresh clone has them, in a new git repo (DVC needs one)."""
     files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=common.ROOT, capture_output=True, text=True, check=True
+        ["git", "ls-files", "-z"], cwd=paths.ROOT, capture_output=True, text=True, check=True
     ).stdout.split("\0")
     for rel in filter(None, files):
         (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(common.ROOT / rel, dst / rel)
+        shutil.copy2(paths.ROOT / rel, dst / rel)
     subprocess.run(["git", "init", "-q"], cwd=dst, check=True)
 
 
@@ -62,11 +62,11 @@ def set_param(repo: Path, group: str, key: str, value: object) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw-dir", type=Path, default=common.ROOT.parent / "shared/data/oneclick")
+    parser.add_argument("--raw-dir", type=Path, default=paths.ROOT.parent / "shared/data/oneclick")
     parser.add_argument("--threshold", type=float, default=0.6)
     args = parser.parse_args()
     if not args.raw_dir.is_dir():
-        raise common.DataError(f"{args.raw_dir}: no such directory (the real files)")
+        raise errors.DataError(f"{args.raw_dir}: no such directory (the real files)")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
@@ -86,10 +86,12 @@ def main() -> None:
         ran = ", ".join(re.findall(r"Running stage '(\w+)'", output))
         print(f"{name:<26}{wall:>8.1f}{GOALS[name]:>8.0f}  {ran}")
     evaluate = metrics["evaluate"]
-    print(f"test roc_auc {evaluate['roc_auc']:.4f}, pr_auc {evaluate['pr_auc']:.4f}, "
-          f"brier {evaluate['brier']:.4f}")  # fmt: skip
+    print(
+        f"test roc_auc {evaluate['roc_auc']:.4f}, pr_auc {evaluate['pr_auc']:.4f}, "
+        f"brier {evaluate['brier']:.4f}"
+    )
     print("train:", json.dumps({k: v for k, v in metrics["train"].items() if "cv" in k}))
 
 
 if __name__ == "__main__":
-    common.run(main)
+    entry.run(main)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stages import common
+from oneclick.core import config, entry, errors, paths
 
 SIZES = (10_000, 100_000, 1_000_000)
 GOAL = {"customers": 1_000_000, "wall_s": 60.0, "rss_mb": 4096.0}  # MB = 2**20 bytes
@@ -26,7 +26,7 @@ GOAL = {"customers": 1_000_000, "wall_s": 60.0, "rss_mb": 4096.0}  # MB = 2**20 
 
 def child(n: int, seed: int, output: Path) -> None:
     """Generate and write n customers; print the phase timings as JSON."""
-    from stages import sample
+    from oneclick.sample import files as sample
 
     start = time.perf_counter()
     frames = sample.generate(n, seed)
@@ -43,17 +43,26 @@ def child(n: int, seed: int, output: Path) -> None:
 
 def run_size(n: int, seed: int, workdir: Path) -> dict[str, float]:
     """One size in a child process: its phases, wall and CPU seconds and peak RSS (MB)."""
-    args = [sys.executable, "-m", "bench.bench_sample", "--child", str(n), "--seed", str(seed),
-            "--output", str(workdir / f"n{n}")]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "bench.bench_sample",
+        "--child",
+        str(n),
+        "--seed",
+        str(seed),
+        "--output",
+        str(workdir / f"n{n}"),
+    ]
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=common.ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, cwd=paths.ROOT, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)  # reaps the child and gives its own rusage
         wall = time.perf_counter() - start
         out.seek(0)
         text = out.read().decode(errors="replace").strip()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise common.DataError(f"bench child for {n} customers failed: {text[-300:]}")
+        raise errors.DataError(f"bench child for {n} customers failed: {text[-300:]}")
     return {
         **json.loads(text.splitlines()[-1]),
         "wall_s": wall,
@@ -79,7 +88,7 @@ def table(results: dict[int, dict[str, float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--seed", type=int, default=common.load_params()["sample"]["seed"])
+    parser.add_argument("--seed", type=int, default=config.load_params()["sample"]["seed"])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -90,9 +99,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_sample_") as tmp:
         for n in args.sizes:
             results[n] = run_size(n, args.seed, Path(tmp))
-            common.log.info("bench: %d customers in %.1f s", n, results[n]["wall_s"])
+            entry.log.info("bench: %d customers in %.1f s", n, results[n]["wall_s"])
     print(table(results))
 
 
 if __name__ == "__main__":
-    common.run(main)
+    entry.run(main)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stages import common
+from oneclick.core import entry, errors, paths, writers
 
 SIZES = (10_000, 100_000, 1_000_000)
 SEED = 20261123
@@ -45,7 +45,7 @@ def run_child(args: list[str]) -> dict[str, float]:
     """Run a command to the end; its wall seconds, CPU seconds and peak RSS (MB)."""
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
-        child = subprocess.Popen(args, cwd=common.ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        child = subprocess.Popen(args, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=log)
         # os.wait4 (not child.wait) reaps the child and returns its own rusage
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
@@ -53,7 +53,7 @@ def run_child(args: list[str]) -> dict[str, float]:
         if code != 0:
             log.seek(0)
             tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
-            raise common.DataError(f"{' '.join(args[1:])} failed ({code}): " + " / ".join(tail))
+            raise errors.DataError(f"{' '.join(args[1:])} failed ({code}): " + " / ".join(tail))
     return {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
@@ -66,12 +66,34 @@ def bench_size(n: int, workdir: Path, drivers: str, chunk_size: int | None) -> d
     scores = workdir / f"scores_{n}_{drivers}.csv"
     python = sys.executable
     if not data.is_dir():
-        generated = run_child([python, "-m", "stages.sample", "--output", str(data),
-                               "--n-customers", str(n), "--seed", str(SEED)])  # fmt: skip
+        generated = run_child(
+            [
+                python,
+                "-m",
+                "stages.sample",
+                "--output",
+                str(data),
+                "--n-customers",
+                str(n),
+                "--seed",
+                str(SEED),
+            ]
+        )
     else:
         generated = {"wall_s": float("nan")}
-    args = [python, "-m", "stages.predict", "--input", str(data), "--output", str(scores),
-            "--timings", str(timings), "--drivers", drivers]  # fmt: skip
+    args = [
+        python,
+        "-m",
+        "stages.predict",
+        "--input",
+        str(data),
+        "--output",
+        str(scores),
+        "--timings",
+        str(timings),
+        "--drivers",
+        drivers,
+    ]
     if chunk_size:
         args += ["--chunk-size", str(chunk_size)]
     score = run_child(args)
@@ -102,7 +124,7 @@ def machine() -> dict[str, str]:
 
 def model_description() -> str:
     """The scored model as metrics/train.json describes it (family, parameters, calibration)."""
-    path = common.METRICS_DIR / "train.json"
+    path = paths.METRICS_DIR / "train.json"
     if not path.is_file():
         return "unknown (no metrics/train.json)"
     train = json.loads(path.read_text(encoding="utf-8"))
@@ -115,9 +137,18 @@ def model_description() -> str:
 def table(results: list[dict]) -> str:
     """Markdown table: one row per run; seconds per million customers shows linearity."""
     phase_names = list(results[0]["phases"])
-    head = ["customers", "scored", "segment", "drivers", "generate s",
-            *[f"{p} s" for p in phase_names],
-            "scoring wall s", "scoring CPU s", "wall s / 1M", "peak RSS MB"]  # fmt: skip
+    head = [
+        "customers",
+        "scored",
+        "segment",
+        "drivers",
+        "generate s",
+        *[f"{p} s" for p in phase_names],
+        "scoring wall s",
+        "scoring CPU s",
+        "wall s / 1M",
+        "peak RSS MB",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         score, n = r["score"], r["customers"]
@@ -178,9 +209,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--drivers", default="neighbours", help="stages.predict --drivers")
     parser.add_argument(
-        "--shap-size", type=int, default=SIZES[0],
+        "--shap-size",
+        type=int,
+        default=SIZES[0],
         help="one more run of this size with --drivers shap (0: none)",
-    )  # fmt: skip
+    )
     parser.add_argument("--chunk-size", type=int, default=None, help="stages.predict option")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args()
@@ -191,19 +224,32 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
         for n, drivers in runs:
-            common.log.info("bench: %d customers, drivers by %s", n, drivers)
+            entry.log.info("bench: %d customers, drivers by %s", n, drivers)
             results.append(bench_size(n, Path(tmp), drivers, args.chunk_size))
             wall = results[-1]["score"]["wall_s"]
-            common.log.info("bench: %d customers scored in %.1f s", n, wall)
+            entry.log.info("bench: %d customers scored in %.1f s", n, wall)
         agree = agreement(results)  # reads the outputs: before the temp dir goes
-    report = "\n".join([
-        HEADER, "", "| machine | |", "|---|---|", *[f"| {k} | {v} |" for k, v in info.items()],
-        "", table(results), "", verdict(results), "", agree, "", NOTES,
-    ])  # fmt: skip
+    report = "\n".join(
+        [
+            HEADER,
+            "",
+            "| machine | |",
+            "|---|---|",
+            *[f"| {k} | {v} |" for k, v in info.items()],
+            "",
+            table(results),
+            "",
+            verdict(results),
+            "",
+            agree,
+            "",
+            NOTES,
+        ]
+    )
     print(report)
     if args.markdown:
-        common.write_text(report + "\n", args.markdown)
+        writers.write_text(report + "\n", args.markdown)
 
 
 if __name__ == "__main__":
-    common.run(main)
+    entry.run(main)

@@ -1,198 +1,57 @@
-"""Stage `segment`: the valuable customers at risk, why they slip, and what to offer each.
+"""Stage `segment`: the valuable customers at risk, their drivers, offers, report, plots.
 
-Segment = P(declined) >= threshold (honest probabilities: out-of-fold for training customers)
-and profit >= its profit_quantile over all scored customers (and the optional extra condition),
-ranked by expected profit at risk = P(declined) x profit. Decline drivers come from SHAP, offers
-from the rule table (stages/offers.py); report and plots from stages/segment_report.py.
+Logic: oneclick/segment/selection.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 import pandas as pd
 
-from stages import common
-from stages import segment_report as report
-from stages.contract import FEATURES, ID, PROFIT
-from stages.offers import assign_offers_bulk, decline_order, parse_offers, render_bulk
-
-PROBABILITY, AT_RISK = "probability", "expected_profit_at_risk"
-RULES = ("threshold", "profit_quantile", "min_promo_share")  # params.yaml segment.*
-
-
-def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
-    missing = sorted(set(columns) - set(frame.columns))
-    if missing:
-        raise common.DataError(f"{name}: missing column(s) {missing}")
-
-
-def customer_table(scores: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
-    """Scored customers with their merged columns and expected profit at risk, by id."""
-    _require(scores, "scores.csv", [ID, PROBABILITY])
-    _require(merged, "customers.csv", [ID, PROFIT, *FEATURES])
-    for name, frame in (("scores.csv", scores), ("customers.csv", merged)):
-        repeated = frame[ID][frame[ID].duplicated()].tolist()
-        if repeated:
-            raise common.DataError(f"{name}: column {ID}: repeated ids {repeated[:5]}")
-    unknown = sorted(set(scores[ID]) - set(merged[ID]))
-    if unknown:
-        raise common.DataError(f"customers.csv: column {ID}: scored ids missing {unknown[:5]}")
-    table = scores[[ID, PROBABILITY]].merge(merged.drop(columns=[PROBABILITY], errors="ignore"))
-    table[AT_RISK] = table[PROBABILITY] * table[PROFIT]
-    return table.sort_values(ID, kind="mergesort").reset_index(drop=True)
-
-
-def check_params(params: dict[str, Any]) -> None:
-    """The selection rules, before any work: a threshold of 1.5 would give an empty segment."""
-    for key in RULES:
-        common.check_fraction(f"segment.{key}", params[key], nullable=key == "min_promo_share")
-
-
-def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict[str, Any]]:
-    """Segment membership and the rules with the profit cut they imply."""
-    cut = float(table[PROFIT].quantile(params["profit_quantile"]))
-    mask = (table[PROBABILITY] >= params["threshold"]) & (table[PROFIT] >= cut)
-    if params["min_promo_share"] is not None:
-        mask &= table["promo_share"] >= params["min_promo_share"]
-    rules = {key: params[key] for key in RULES}
-    return mask, {**rules, "profit_cut": cut}
-
-
-def segment_customers(
-    table: pd.DataFrame, mask: pd.Series, shap: pd.DataFrame, values: pd.DataFrame,
-    params: dict[str, Any],
-) -> pd.DataFrame:  # fmt: skip
-    """Segment rows by expected profit at risk: top decline drivers (value, SHAP) and offers.
-
-    Vectorised over customers (decline_order, assign_offers_bulk): the same result as
-    decline_drivers + assign_offers + Offer.render row by row.
-    """
-    offers, fallback = parse_offers(
-        params["offers"], params["fallback_offer"], set(table.columns), params["non_actionable"]
-    )
-    chosen = table[mask].sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
-    chosen = chosen.reset_index(drop=True)
-    for path, frame in ((common.SHAP_VALUES_FILE, shap), (common.SHAP_FEATURES_FILE, values)):
-        missing = sorted(set(chosen[ID]) - set(frame.index))
-        if missing:
-            raise common.DataError(f"{path.name}: column {ID}: segment ids missing {missing[:5]}")
-    ids, features = chosen[ID].to_numpy(), list(shap.columns)
-    numbers = shap.loc[ids].to_numpy(dtype="float64")
-    order, count = decline_order(numbers)
-    listed, n = params["drivers_listed"], len(chosen)
-    out = {key: chosen[key] for key in (ID, PROBABILITY, PROFIT, AT_RISK)}
-    for rank in range(1, listed + 1):
-        has = count >= rank
-        position = order[:, rank - 1] if rank <= len(features) else np.zeros(n, dtype=int)
-        names, own, strength = (np.full(n, None, dtype=object) for _ in range(3))
-        for k in np.unique(position[has]):
-            hit = np.flatnonzero(has & (position == k))
-            column = values[features[k]].to_numpy()[values.index.get_indexer(ids[hit])]
-            names[hit], own[hit] = features[k], list(column)  # keeps numpy scalars, as .at
-            strength[hit] = list(numbers[hit, k])
-        out |= {f"driver_{rank}": names, f"driver_{rank}_value": own,
-                f"driver_{rank}_shap": strength}  # fmt: skip
-    slots, source = assign_offers_bulk(
-        order, count, features, chosen, offers, listed, params["max_offers"]
-    )
-    every = [*offers, fallback]  # slots hold positions in this list, -1 = empty
-    texts = [render_bulk(o, chosen) if (slots == k).any() else [] for k, o in enumerate(every)]
-    picked = [[k for k in slot if k >= 0] for slot in slots.tolist()]
-    out["offer_codes"] = [";".join(every[k].code for k in found) for found in picked]
-    out["offers"] = [" | ".join(texts[k][i] for k in found) for i, found in enumerate(picked)]
-    out["offer_source"] = source
-    if not n:  # no rows to infer from: object columns, as pd.DataFrame([], columns=...)
-        return pd.DataFrame([], columns=list(out))
-    return pd.DataFrame({key: _listed(value) for key, value in out.items()})
-
-
-def _listed(column: Any) -> list:
-    """Plain lists, so pandas infers each column's dtype as from a list of row dicts."""
-    return column.tolist() if isinstance(column, pd.Series) else list(column)
-
-
-def summary(frame: pd.DataFrame, total: int) -> dict[str, Any]:
-    """Size, share and profit figures of a group of customers."""
-    n = len(frame)
-    mean = (lambda s: float(s.mean())) if n else (lambda s: None)
-    return {
-        "size": n, "share_of_customers": n / total if total else 0.0,
-        "probability_mean": mean(frame[PROBABILITY]),
-        "profit_total": float(frame[PROFIT].sum()), "profit_mean": mean(frame[PROFIT]),
-        "expected_profit_at_risk_total": float(frame[AT_RISK].sum()),
-        "expected_profit_at_risk_mean": mean(frame[AT_RISK]),
-    }  # fmt: skip
-
-
-def value_curve(table: pd.DataFrame, points: int) -> pd.DataFrame:
-    """Share of all expected profit at risk reached by contacting the top share of customers."""
-    ranked = table.sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
-    reached = np.concatenate([[0.0], ranked[AT_RISK].cumsum().to_numpy()])
-    share = np.linspace(0, 1, points)
-    contacted = np.round(share * len(ranked)).astype(int)
-    total = reached[-1] if reached[-1] > 0 else 1.0
-    return pd.DataFrame(
-        {"share_contacted": share, "share_profit_at_risk": reached[contacted] / total}
-    )
-
-
-def profile(frame: pd.DataFrame, mask: pd.Series, features: list[str]) -> pd.DataFrame:
-    """Mean (numeric) or share (each category) per feature, segment vs rest."""
-    rows = []
-    for feature in features:
-        column = frame[feature]
-        if pd.api.types.is_numeric_dtype(column):
-            levels = [("", column.astype(float))]
-        else:
-            levels = [(v, (column == v).astype(float)) for v in sorted(column.dropna().unique())]
-        for level, numbers in levels:
-            seg, rest = numbers[mask], numbers[~mask]
-            spread = float(numbers.std()) or 1.0
-            rows.append({
-                "feature": feature, "level": level,
-                "segment": float(seg.mean()) if len(seg) else np.nan,
-                "rest": float(rest.mean()) if len(rest) else np.nan,
-                "standardised_difference": (seg.mean() - rest.mean()) / spread,
-            })  # fmt: skip
-    return pd.DataFrame(rows)
+from oneclick.core import config, entry, paths, writers
+from oneclick.data.contract import ID
+from oneclick.segment import plots, report
+from oneclick.segment.selection import (
+    check_params,
+    profile,
+    scored_customers,
+    segment_customers,
+    select,
+    summary,
+    value_curve,
+)
 
 
 def main() -> None:
-    common.setup_matplotlib()
-    params = common.load_params()["segment"]
+    writers.setup_matplotlib()
+    params = config.load_params()["segment"]
     check_params(params)
-    scores = pd.read_csv(common.SCORES_FILE)
-    merged = pd.read_csv(common.MERGED_FILE)
-    shap = pd.read_csv(common.SHAP_VALUES_FILE).set_index(ID)
-    values = pd.read_csv(common.SHAP_FEATURES_FILE).set_index(ID)
+    scores = pd.read_csv(paths.SCORES_FILE)
+    merged = pd.read_csv(paths.MERGED_FILE)
+    shap = pd.read_csv(paths.SHAP_VALUES_FILE).set_index(ID)
+    values = pd.read_csv(paths.SHAP_FEATURES_FILE).set_index(ID)
     features = [c for c in values.columns if c in shap.columns]
     shap = shap[features]
 
-    table = customer_table(scores, merged)
-    extra = values.drop(columns=[c for c in values.columns if c in table.columns])
-    table = table.merge(extra, left_on=ID, right_index=True, how="left")
+    table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)
     customers = segment_customers(table, mask, shap, values, params)
     curve = value_curve(table, params["value_curve_points"])
     importance = shap.abs().mean().sort_values(ascending=False, kind="mergesort")
-    profiled = profile(table, mask, [*FEATURES, *extra.columns])
+    profiled = profile(table, mask, profiled_columns)
+    n, ranking = len(table), list(importance.index)
+    everyone, segment = summary(table, n), summary(table[mask], n)
     metrics = report.build_metrics(
-        rules, summary(table[mask], len(table)), summary(table, len(table)), customers, curve,
-        profiled, list(importance.index), params,
-    )  # fmt: skip
-    metrics = common.rounded(metrics)  # the report shows what the JSON holds
-
-    common.write_csv(customers, common.SEGMENT_DIR / "customers.csv")
-    common.write_csv(profiled, common.REPORTS_DIR / "segment_profile.csv")
-    common.write_csv(curve, report.PLOTS / "value_curve.csv")
-    common.write_json(metrics, common.SEGMENT_METRICS)
-    common.write_text(report.render(metrics), common.REPORTS_DIR / "segment.md")
-    report.save_plots(
-        table, mask, curve, metrics, list(importance.index[: params["profile_plots"]])
+        rules, segment, everyone, customers, curve, profiled, ranking, params
     )
+    metrics = writers.rounded(metrics)  # the report shows what the JSON holds
+
+    writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
+    writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
+    writers.write_csv(curve, plots.PLOTS / "value_curve.csv")
+    writers.write_json(metrics, paths.SEGMENT_METRICS)
+    writers.write_text(report.render(metrics), paths.REPORTS_DIR / "segment.md")
+    plots.save_plots(table, mask, curve, metrics, list(importance.index[: params["profile_plots"]]))
 
 
 if __name__ == "__main__":
-    common.run(main)
+    entry.run(main)

@@ -1,213 +1,67 @@
-"""Stage `shap`: SHAP values for every customer, per original feature, of the very model whose
-probability the segment uses (stages.explainers picks and runs the explainer).
+"""Stage `shap`: SHAP values of every customer's P(declined), per original feature.
 
-Test customers are explained with the final model. Training customers are explained with the
-out-of-fold model that scored them in the evaluate stage: the final model has seen their labels,
-and a distance-weighted kNN simply returns them, so its explanation of a training customer says
-"I remember you" rather than why the customer is at risk. Each model's background is its own
-training rows. The output space is detected, not assumed: base + sum(SHAP) is compared with
-P(declined) and its log-odds and must match within tolerance, and the explained probabilities
-must equal data/predictions/scores.csv.
+Logic: oneclick/explain/values.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations
 
 import time
-import warnings
-from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from stages import common
-from stages.contract import GROUP, ID, LABEL
-from stages.explainers import describe, explain_model, output_space
-from stages.modeling import (
-    feature_columns,
-    load_model,
-    load_spec,
-    out_of_fold_models,
-    predict_declined,
+from oneclick.core import config, entry, paths, writers
+from oneclick.data.contract import ID
+from oneclick.explain.values import (
+    BASE,
+    PLOTS,
+    check_explained,
+    driver_table,
+    explain_parts,
+    explanation_parts,
+    plot_beeswarm,
+    plot_importance,
+    require_columns,
+    shap_metrics,
 )
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-    from sklearn.base import BaseEstimator
-
-
-PLOTS = common.PLOTS_DIR / "shap"
-BASE, OUTPUT = "base_value", "model_output"
-TOWARD = {True: "decline", False: "retention"}
-
-
-def driver_table(ids: np.ndarray, data: pd.DataFrame, values: np.ndarray, top: int) -> pd.DataFrame:
-    """Each customer's `top` features by |SHAP| (ties: feature order), with value and direction."""
-    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
-    customer, feature = np.repeat(np.arange(len(ids)), order.shape[1]), order.ravel()
-    shap_value = values[customer, feature]
-    return pd.DataFrame({
-        ID: ids[customer],
-        "rank": np.tile(np.arange(1, order.shape[1] + 1), len(ids)),
-        "feature": np.asarray(data.columns)[feature],
-        "value": data.to_numpy(dtype=object)[customer, feature],
-        "shap": shap_value,
-        "direction": [TOWARD[bool(v > 0)] for v in shap_value],
-    })  # fmt: skip
-
-
-def importance(features: list[str], values: np.ndarray) -> list[dict[str, Any]]:
-    """Mean |SHAP| per feature, largest first (ties: feature order)."""
-    mean_abs = np.abs(values).mean(axis=0)
-    order = np.argsort(-mean_abs, kind="stable")
-    return [{"feature": features[j], "mean_abs_shap": float(mean_abs[j])} for j in order]
-
-
-def plot_importance(ranking: list[dict[str, Any]], space: str) -> Figure:
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.2))
-    axis.barh([r["feature"] for r in ranking][::-1], [r["mean_abs_shap"] for r in ranking][::-1])
-    axis.set_xlabel(f"mean |SHAP value| ({space} of decline)")
-    axis.set_title("Global feature importance")
-    return figure
-
-
-def plot_beeswarm(
-    values: np.ndarray, base: np.ndarray, data: pd.DataFrame, spec: dict, seed: int, space: str
-) -> Figure:
-    """shap's beeswarm; ordinal features coloured by order, nominal ones grey."""
-    import matplotlib.pyplot as plt
-    import shap
-
-    colour = data.copy()
-    for name, order in spec["ordinal"].items():
-        colour[name] = colour[name].map({v: i for i, v in enumerate(order)})
-    for name in spec["nominal"]:
-        colour[name] = np.nan
-    explanation = shap.Explanation(
-        values, base_values=np.broadcast_to(base, len(values)),
-        data=colour.to_numpy(dtype=float), feature_names=list(data.columns),
-    )  # fmt: skip
-    np.random.seed(seed)  # beeswarm jitters with the global generator
-    with warnings.catch_warnings():  # an all-grey (nominal) row has no colour range
-        warnings.simplefilter("ignore", RuntimeWarning)
-        shap.plots.beeswarm(explanation, max_display=len(data.columns), show=False)
-    plt.gca().set_xlabel(f"SHAP value ({space} of decline)")
-    return plt.gcf()
-
-
-def explanation_parts(
-    model: BaseEstimator, train: pd.DataFrame, test: pd.DataFrame, columns: list[str],
-    folds: int, seed: int,
-) -> list[tuple[str, BaseEstimator, pd.DataFrame, pd.DataFrame]]:  # fmt: skip
-    """(name, model, background, customers) per explained part: the test part by the final
-    model against all training rows; each training fold by the out-of-fold model that scored
-    it in the evaluate stage (same folds), against that model's own training rows."""
-    parts = [("final model", model, train[columns], test)]
-    fold_models = out_of_fold_models(model, train[columns], train[LABEL], train[GROUP], folds, seed)
-    for k, (fit, held, fold_model) in enumerate(fold_models, start=1):
-        parts.append((f"fold {k}/{folds}", fold_model, train.iloc[fit][columns], train.iloc[held]))
-    return parts
-
-
-def explain_parts(
-    parts: list[tuple[str, BaseEstimator, pd.DataFrame, pd.DataFrame]], columns: list[str],
-    params: dict[str, Any],
-) -> tuple[pd.DataFrame, dict[str, Any]]:  # fmt: skip
-    """(table: id, SHAP per feature, base value, model output, sorted by id; summary: explainer,
-    output space, customers and base value per part) for every part, each by its own model."""
-    tables, spaces, explainers, summary = [], set(), set(), {}
-    for name, part_model, background, rows in parts:
-        start = time.perf_counter()
-        values, base, explainer = explain_model(part_model, background, rows[columns], params)
-        space, output = output_space(
-            base + values.sum(axis=1), predict_declined(part_model, rows[columns])
-        )
-        common.log.info(
-            "shap: %s, %s, %d customers in %.1f s", name, explainer, len(rows),
-            time.perf_counter() - start,
-        )  # fmt: skip
-        table = pd.DataFrame(values, columns=columns)
-        table.insert(0, ID, rows[ID].to_numpy())
-        table[BASE], table[OUTPUT] = base, output
-        tables.append(table)
-        spaces.add(space)
-        explainers.add(explainer)
-        summary[name] = {"customers": len(rows), "base_value": base}
-    if len(spaces) > 1:  # one model family throughout: a mix means a detection went wrong
-        raise common.DataError(f"{common.MODEL_FILE.name}: SHAP output spaces differ {spaces}")
-    table = pd.concat(tables).sort_values(ID, kind="mergesort").reset_index(drop=True)
-    return table, {"explainer": " / ".join(sorted(explainers)), "output_space": spaces.pop(),
-                   "parts": summary}  # fmt: skip
-
-
-def check_explained(
-    table: pd.DataFrame, columns: list[str], space: str, scores: pd.Series, tolerance: float
-) -> dict[str, float]:
-    """Base + sum(SHAP) must equal each explained model's output, and that output must be the
-    probability the segment uses (scores: P(declined) by id, from data/predictions/scores.csv):
-    {"max_abs_error", "max_abs_gap_to_scores"}; a miss beyond tolerance is an error."""
-    error = float((table[BASE] + table[columns].sum(axis=1) - table[OUTPUT]).abs().max())
-    if not error <= tolerance:
-        raise common.DataError(
-            f"{common.MODEL_FILE.name}: SHAP values miss the model output by {error:.3g} "
-            f"(tolerance {tolerance})"
-        )
-    output = table[OUTPUT].to_numpy()
-    probability = output if space == "probability" else 1 / (1 + np.exp(-output))
-    gap = np.abs(probability - scores.reindex(table[ID]).to_numpy()).max()
-    if not gap <= tolerance:  # NaN too: a customer without a score
-        raise common.DataError(
-            f"{common.SCORES_FILE.name}: probability differs from the explained models' by "
-            f"{gap:.3g} (tolerance {tolerance}); rerun the evaluate stage"
-        )
-    return {"max_abs_error": error, "max_abs_gap_to_scores": float(gap)}
+from oneclick.features.spec import feature_columns, load_spec
+from oneclick.model.pipelines import load_model
 
 
 def main() -> None:
-    common.setup_matplotlib()
-    all_params = common.load_params()
-    params, train_params = all_params["shap"], all_params["train"]
+    writers.setup_matplotlib()
+    all_params = config.load_params()
+    params, folds = all_params["shap"], all_params["train"]["cv_folds"]
     spec = load_spec()
     columns = feature_columns(spec)
-    train, test = pd.read_csv(common.TRAIN_FILE), pd.read_csv(common.TEST_FILE)
-    for path, frame in ((common.TRAIN_FILE, train), (common.TEST_FILE, test)):
-        missing = sorted(set([ID, LABEL, GROUP, *columns]) - set(frame.columns))
-        if missing:
-            raise common.DataError(f"{path.name}: missing column(s) {missing}")
+    train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
+    require_columns({paths.TRAIN_FILE.name: train, paths.TEST_FILE.name: test}, columns)
     model = load_model()
 
     start = time.perf_counter()
-    parts = explanation_parts(
-        model, train, test, columns, train_params["cv_folds"], train_params["random_state"]
-    )
+    seed = all_params["train"]["random_state"]
+    parts = explanation_parts(model, train, test, columns, folds, seed)
     table, summary = explain_parts(parts, columns, params)
-    common.log.info("shap: %d customers in %.1f s", len(table), time.perf_counter() - start)
-    space = summary["output_space"]
-    scores = pd.read_csv(common.SCORES_FILE).set_index(ID)["probability"]
-    checks = check_explained(table, columns, space, scores, params["additivity_tolerance"])
+    entry.log.info("shap: %d customers in %.1f s", len(table), time.perf_counter() - start)
+    space, tolerance = summary["output_space"], params["additivity_tolerance"]
+    scores = pd.read_csv(paths.SCORES_FILE).set_index(ID)["probability"]
+    checks = check_explained(table, columns, space, scores, tolerance)
 
     everyone = pd.concat([train, test]).set_index(ID).loc[table[ID]].reset_index()
     ids, data, values = table[ID].to_numpy(), everyone[columns], table[columns].to_numpy()
-    common.write_csv(table, common.SHAP_VALUES_FILE)
-    common.write_csv(everyone[[ID, *columns]], common.SHAP_FEATURES_FILE)
-    common.write_csv(
-        driver_table(ids, data, values, params["top_drivers"]), common.SHAP_DRIVERS_FILE
+    drivers = driver_table(ids, data, values, params["top_drivers"])
+    metrics = shap_metrics(model, summary, table, columns, checks, tolerance)
+    writers.write_csv(table, paths.SHAP_VALUES_FILE)
+    writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
+    writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
+    writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
+    writers.save_figure(
+        plot_importance(metrics["global_importance"], space), PLOTS / "importance.png"
     )
-    ranking = importance(columns, values)
-    common.write_json({
-        "model": describe(model), **summary,
-        "n_customers": len(table), "n_features": len(columns),
-        "global_importance": ranking,
-        "additivity": {**checks, "tolerance": params["additivity_tolerance"],
-                       "within_tolerance": True},
-    }, common.METRICS_DIR / "shap.json")  # fmt: skip
-    common.save_figure(plot_importance(ranking, space), PLOTS / "importance.png")
-    common.save_figure(
-        plot_beeswarm(values, table[BASE].to_numpy(), data, spec, params["random_state"], space),
-        PLOTS / "beeswarm.png",
+    beeswarm = plot_beeswarm(
+        values, table[BASE].to_numpy(), data, spec, params["random_state"], space
     )
+    writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
 
 
 if __name__ == "__main__":
-    common.run(main)
+    entry.run(main)

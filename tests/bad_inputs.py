@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from stages import contract as c
-from stages import sample
+from oneclick.data import contract as c
+from oneclick.sample import files as sample
 
 SAMPLE_SIZE = 200
 SAMPLE_SEED = 7

@@ -71,6 +71,15 @@ def fresh_copy(dst: Path) -> Path:
     return dst
 
 
+def code_sandbox(directory: Path) -> Path:
+    """The project's code and params in a temp dir: a stage run there (`python -m stages.X`,
+    from its root, so it imports the copy's own package) writes its outputs there."""
+    for code in ("stages", "oneclick"):
+        shutil.copytree(ROOT / code, directory / code, ignore=shutil.ignore_patterns("__py*"))
+    shutil.copy2(ROOT / "params.yaml", directory / "params.yaml")
+    return directory
+
+
 def clone_project(src: Path, dst: Path) -> Path:
     """Copy a reproduced project (git history, DVC cache and outputs) so a test can change it."""
     shutil.copytree(src, dst, symlinks=True, ignore=shutil.ignore_patterns("tmp"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages.contract import (
+from oneclick.data.contract import (
     CATEGORIES,
     ID,
     INPUT_FILES,

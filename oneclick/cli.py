@@ -1,0 +1,182 @@
+"""`oneclick`: the project's console command (the DVC stages run from dvc.yaml, not from here).
+
+    oneclick predict --input DIR --output FILE   score a new period's four files
+    oneclick plots [--base REV]                  offline page of the pipeline's plots
+    oneclick report --base REV                   pull-request report: branch vs base
+
+Subcommands import their libraries only when run, so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from oneclick.core import entry, paths
+
+DRIVER_METHODS = ("auto", "shap", "neighbours")
+CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
+PLOTS_DIR = "dvc_plots"  # git-ignored, like the report's files
+REPORT_FILE, REPORT_IMAGES = "report.md", "report"
+
+
+def positive(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from oneclick.scoring.batch import predict
+
+    predict(
+        args.input,
+        args.output,
+        args.model,
+        args.chunk_size,
+        args.n_jobs,
+        args.drivers,
+        args.timings,
+    )
+
+
+def _plots(args: argparse.Namespace) -> None:
+    from oneclick.review.plots import offline_plots
+
+    offline_plots(args.base, args.out)
+
+
+def _report(args: argparse.Namespace) -> None:
+    from oneclick.review.report import report
+
+    report(args.base, args.out, args.images)
+
+
+def _add_predict(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "predict",
+        help="score a new period's four files with the pipeline's model",
+        description="Score a new period's four files: P(decline), the segment under the current "
+        "`segment` params, decline drivers and offers, one row per customer. The files pass the "
+        "same cleaning contract, merge and feature spec as the pipeline; the target column may "
+        "be absent. The model is loaded only if its md5 is the one dvc.lock records. Bad input: "
+        "one `error:` line, exit code 2.",
+    )
+    parser.add_argument(
+        "--input",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="directory holding market_file.csv, market_money.csv, market_time.csv, money.csv",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="CSV to write, one row per customer; per-customer data: keep it out of git",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=paths.MODEL_FILE,
+        metavar="FILE",
+        help="fitted model; must match dvc.lock's md5 for models/model.joblib "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=positive,
+        default=CHUNK_SIZE,
+        metavar="N",
+        help="rows per model call: bounds memory, never changes a result (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="threads scoring chunks in parallel (default: the number of CPUs, %(default)s)",
+    )
+    parser.add_argument(
+        "--drivers",
+        choices=DRIVER_METHODS,
+        default="auto",
+        help="decline drivers of segment customers: `shap` explains each one, `neighbours` "
+        "borrows the SHAP values of the nearest customers the shap stage explained (fast), "
+        "`auto` uses shap for small segments (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timings",
+        type=Path,
+        metavar="FILE",
+        help="also write the seconds of each phase as JSON (used by bench/)",
+    )
+    parser.set_defaults(handler=_predict)
+
+
+def _add_review(commands: argparse._SubParsersAction) -> None:
+    plots = commands.add_parser(
+        "plots",
+        help="render the pipeline's plots as an offline HTML page",
+        description="Render every plot of dvc.yaml (workspace, or BASE vs workspace) into an HTML "
+        "page that needs no network, plus a PNG per chart.",
+    )
+    plots.add_argument("--base", metavar="REV", help="git revision to compare the workspace with")
+    plots.add_argument(
+        "--out",
+        default=PLOTS_DIR,
+        metavar="DIR",
+        help="output directory, git-ignored (default: %(default)s)",
+    )
+    plots.set_defaults(handler=_plots)
+
+    report = commands.add_parser(
+        "report",
+        help="pull-request report: what the workspace changed against a base revision",
+        description="Compare the workspace with a base revision: params, metrics and plots, as "
+        "Markdown with PNG images (DVC's own params/metrics/plots diff underneath).",
+    )
+    report.add_argument(
+        "--base",
+        default="main",
+        metavar="REV",
+        help="git revision to compare with (default: %(default)s)",
+    )
+    report.add_argument(
+        "--out",
+        default=REPORT_FILE,
+        metavar="FILE",
+        help="Markdown file to write (default: %(default)s)",
+    )
+    report.add_argument(
+        "--images",
+        default=REPORT_IMAGES,
+        metavar="DIR",
+        help="directory for the report's images (default: %(default)s)",
+    )
+    report.set_defaults(handler=_report)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `oneclick` argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="oneclick",
+        description="«В один клик»: score a new period's customers, review experiments. "
+        "The pipeline itself runs with `dvc repro` (dvc.yaml).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_predict(commands)
+    _add_review(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `oneclick` console script."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    entry.run(lambda: args.handler(args))

@@ -1,0 +1,109 @@
+"""A fitted model as leaves (a column-wise transform plus an estimator) and their recombination.
+
+Pipeline, soft VotingClassifier and CalibratedClassifierCV are taken apart into leaves that
+recombine by the wrappers' own arithmetic (weighted mean, calibrators); feature_blocks tells
+which transformed columns each raw feature moves, so a leaf can be fed hybrid rows per feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import VotingClassifier
+from sklearn.pipeline import Pipeline
+
+from oneclick.explain.leaves import Leaf, Transform, estimator_leaf
+
+Combine = Callable[[list[np.ndarray]], np.ndarray]
+
+
+class Unsupported(Exception):
+    """The structure cannot be decomposed; the caller falls back to a coarser leaf."""
+
+
+def feature_blocks(transform: Transform, frame: pd.DataFrame) -> list[np.ndarray]:
+    """Transformed-column indices of each feature (the columns that move when it moves).
+
+    Columns no feature moves are constant; they join the first non-empty block so statistics
+    stay whole. A feature the model drops (e.g. by SelectKBest) gets an empty block.
+    Raises Unsupported if the transform mixes features (hybrid rows would then be wrong).
+    """
+    base = transform(frame)
+    owner = np.full(base.shape[1], -1)
+    for j, name in enumerate(frame.columns):
+        moved = frame.copy()
+        moved[name] = np.roll(frame[name].to_numpy(), 1)
+        changed = (transform(moved) != base).any(axis=0)
+        if (owner[changed] >= 0).any():
+            raise Unsupported(f"feature {name!r} shares transformed columns with another")
+        owner[changed] = j
+    alive = owner[owner >= 0]
+    owner[owner < 0] = alive.min() if alive.size else 0
+    rng = np.random.default_rng(0)
+    keep = rng.random(frame.shape) < 0.5
+    donor = frame.iloc[rng.permutation(len(frame))]
+    hybrid = frame.copy()
+    for j, name in enumerate(frame.columns):
+        hybrid[name] = np.where(keep[:, j], frame[name].to_numpy(), donor[name].to_numpy())
+    if not np.allclose(transform(hybrid), np.where(keep[:, owner], base, transform(donor))):
+        raise Unsupported("the transform is not column-wise")
+    return [np.flatnonzero(owner == j) for j in range(frame.shape[1])]
+
+
+def _chain(first: Transform | None, second: Any) -> Transform:
+    return second.transform if first is None else (lambda frame: second.transform(first(frame)))
+
+
+def decompose(
+    estimator: Any, transform: Transform | None = None, decision: bool = False
+) -> tuple[list[Leaf], Combine]:
+    """(leaves, combine): P(class 1) (or the decision_function a calibrator sees) as a
+    function of the leaves' outputs. Raises Unsupported for structures it does not know."""
+    if isinstance(estimator, Pipeline):
+        inner = _chain(transform, estimator[:-1]) if len(estimator) > 1 else transform
+        return decompose(estimator[-1], inner, decision)
+    if decision and not isinstance(estimator, VotingClassifier | CalibratedClassifierCV):
+        if transform is None:
+            raise Unsupported(f"{type(estimator).__name__} without a preprocessing step")
+        return [estimator_leaf(estimator, transform, decision=True)], lambda outputs: outputs[0]
+    if isinstance(estimator, VotingClassifier) and estimator.voting == "soft" and not decision:
+        weights = estimator._weights_not_none  # aligned with estimators_ (drops excluded)
+        parts = [decompose(e, transform) for e in estimator.estimators_]
+        return _mix(parts, lambda values: np.average(values, axis=0, weights=weights))
+    if isinstance(estimator, CalibratedClassifierCV) and not decision:
+        if estimator.method not in ("sigmoid", "isotonic"):
+            raise Unsupported(f"calibration method {estimator.method!r}")
+        parts, calibrators = [], []
+        for calibrated in estimator.calibrated_classifiers_:
+            inner = calibrated.estimator
+            parts.append(decompose(inner, transform, decision=hasattr(inner, "decision_function")))
+            calibrators.append(calibrated.calibrators[0])
+
+        def calibrate(values: list[np.ndarray]) -> np.ndarray:
+            out = [
+                c.predict(v.ravel()).reshape(v.shape)
+                for c, v in zip(calibrators, values, strict=True)
+            ]
+            return np.mean(out, axis=0)
+
+        return _mix(parts, calibrate)
+    if transform is None or isinstance(estimator, VotingClassifier | CalibratedClassifierCV):
+        raise Unsupported(f"{type(estimator).__name__} here")
+    return [estimator_leaf(estimator, transform, decision=False)], lambda outputs: outputs[0]
+
+
+def _mix(parts: list[tuple[list[Leaf], Combine]], merge: Callable[[list[np.ndarray]], np.ndarray]):
+    """Concatenate sub-decompositions; merge receives each part's output."""
+    leaves = [leaf for part, _ in parts for leaf in part]
+    edges = np.cumsum([0, *(len(part) for part, _ in parts)])
+
+    def combine(outputs: list[np.ndarray]) -> np.ndarray:
+        return merge(
+            [f(outputs[a:b]) for (_, f), a, b in zip(parts, edges[:-1], edges[1:], strict=True)]
+        )
+
+    return leaves, combine

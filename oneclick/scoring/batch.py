@@ -1,0 +1,183 @@
+"""Scoring a batch: a new period's four files -> per customer P(decline), segment and offers.
+
+    oneclick predict --input DIR --output FILE [--chunk-size N] [--drivers METHOD]
+
+The files go through the pipeline's own steps: the cleaning contract with the `clean` params,
+the merge, the feature spec of data/features, and the model, which is unpickled only when its
+md5 is the one dvc.lock records (oneclick/scoring/artifacts.py). The target column may be
+absent. Segment and offers follow the current `segment` params (profit cut: quantile over this
+batch). Decline drivers are needed for segment customers only: `shap` runs the shap stage's
+explainer on them, `neighbours` borrows the SHAP values of the nearest customers the shap stage
+explained (fast), `auto` picks `shap` up to AUTO_SHAP_LIMIT segment customers. Customers the
+cleaning rules drop are listed with the reason as their status.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oneclick.core import config, entry, errors, paths, writers
+from oneclick.data.cleaning import clean_tables
+from oneclick.data.contract import ID, PROFIT
+from oneclick.data.merging import merge_tables
+from oneclick.data.reading import read_raw
+from oneclick.explain.explainers import choose_explainer, explain_model
+from oneclick.features.spec import SPEC_FILE, feature_columns, load_spec, prepare_features
+from oneclick.scoring import artifacts as scoring
+from oneclick.segment.selection import (
+    AT_RISK,
+    PROBABILITY,
+    check_params,
+    segment_customers,
+    select,
+)
+
+AUTO_SHAP_LIMIT = 2_000  # sampled SHAP of a KNN/SVC: ~10 ms per customer on 2 cores
+NEIGHBOURS = 5
+IN_SEGMENT, DRIVERS_FROM = "in_segment", "drivers_from"
+DRIVER_SOURCES = {"shap": "shap", "neighbours": f"shap of {NEIGHBOURS} nearest explained customers"}
+
+
+def score_table(merged: pd.DataFrame, features: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
+    """Merged rows (index id) + model input columns + probability and expected profit at risk."""
+    table = merged.reset_index()
+    extra = [c for c in features.columns if c not in table.columns]
+    table[extra] = features[extra].to_numpy()
+    table[PROBABILITY] = proba
+    table[AT_RISK] = table[PROBABILITY] * table[PROFIT]
+    return table
+
+
+def driver_method(method: str, segment_size: int, explainer: str) -> str:
+    """`auto`: the shap stage's explainer when it is cheap (a linear model's is exact and fast,
+    or the segment is small), else SHAP borrowed from the nearest explained customers."""
+    if method != "auto":
+        return method
+    return "shap" if explainer == "linear" or segment_size <= AUTO_SHAP_LIMIT else "neighbours"
+
+
+def segment_shap(
+    method: str, model: Any, rows: pd.DataFrame, params: dict[str, Any], chunk_size: int
+) -> np.ndarray:
+    """SHAP per model input column for the segment rows, by the chosen method."""
+    columns = list(rows.columns)
+    if method == "neighbours":
+        shap = pd.read_csv(paths.SHAP_VALUES_FILE)
+        explained = pd.read_csv(paths.SHAP_FEATURES_FILE)
+        return scoring.neighbour_shap(model, explained[columns], shap[columns], rows, NEIGHBOURS)
+    train = pd.read_csv(paths.TRAIN_FILE)[columns]
+    parts = []
+    for part in scoring.chunks(len(rows), chunk_size):
+        parts.append(explain_model(model, train, rows.iloc[part], params["shap"])[0])
+    return np.vstack(parts) if parts else np.empty((0, len(columns)))
+
+
+def segment_drivers(
+    table: pd.DataFrame,
+    features: pd.DataFrame,
+    model: Any,
+    params: dict[str, Any],
+    method: str,
+    chunk_size: int,
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, str]:
+    """Segment membership per row; the segment's SHAP and feature values (by id); the method."""
+    mask, _ = select(table, params["segment"])
+    ids = table.loc[mask, ID].to_numpy()
+    rows = features[mask.to_numpy()]
+    method = driver_method(method, len(rows), choose_explainer(model))
+    entry.log.info("predict: %d segment customers, drivers by %s", len(rows), method)
+    shap = segment_shap(method, model, rows, params, chunk_size)
+    return mask, pd.DataFrame(shap, index=ids, columns=rows.columns), rows.set_axis(ids), method
+
+
+def output_table(
+    table: pd.DataFrame, mask: pd.Series, customers: pd.DataFrame, excluded: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per input customer, by id: scored ones with their figures, excluded with reason."""
+    scored = table[[ID, PROBABILITY, PROFIT, AT_RISK]].assign(
+        status=scoring.STATUS_SCORED, **{IN_SEGMENT: mask.to_numpy()}
+    )
+    offers = customers.drop(columns=[PROBABILITY, PROFIT, AT_RISK])
+    out = pd.concat([scored.merge(offers, on=ID, how="left"), excluded], ignore_index=True)
+    first = [ID, "status", PROBABILITY, IN_SEGMENT, PROFIT, AT_RISK]
+    out = out[first + [c for c in out.columns if c not in first]]
+    return out.sort_values(ID, kind="mergesort").reset_index(drop=True)
+
+
+@contextmanager
+def phase(timings: dict[str, float], name: str, quiet: bool = False) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    if not quiet:
+        entry.log.info("predict: %s %.1f s", name, timings[name])
+
+
+def predict(
+    input_dir: Path,
+    output: Path,
+    model_path: Path,
+    chunk_size: int,
+    n_jobs: int,
+    drivers: str,
+    timings_file: Path | None = None,
+) -> None:
+    """Score the four files in input_dir and write one row per customer to output."""
+    params = config.load_params()
+    check_params(params["segment"])
+    timings: dict[str, float] = {}
+    # quiet until the input is validated: a bad file gets its error line and nothing else
+    with phase(timings, "load_model", quiet=True):
+        model = scoring.load_verified_model(model_path)
+        errors.require(
+            SPEC_FILE, paths.TRAIN_FILE, paths.SHAP_VALUES_FILE, paths.SHAP_FEATURES_FILE
+        )
+        spec = load_spec()
+        scoring.check_model_columns(model, feature_columns(spec), SPEC_FILE.name)
+    with phase(timings, "read", quiet=True):
+        raw = read_raw(input_dir)
+    with phase(timings, "clean", quiet=True):
+        tables, quality = clean_tables(raw, params["clean"], require_target=False)
+        del raw
+    entry.log.info("predict: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    with phase(timings, "merge_features"):
+        merged = merge_tables(tables)
+        del tables
+        features = prepare_features(merged, spec).reset_index(drop=True)
+    with phase(timings, "model"):
+        proba = scoring.predict_in_chunks(model, features, chunk_size, n_jobs)
+    with phase(timings, "drivers"):
+        table = score_table(merged, features, proba)
+        mask, shap, values, method = segment_drivers(
+            table, features, model, params, drivers, chunk_size
+        )
+    with phase(timings, "offers"):
+        customers = segment_customers(table, mask, shap, values, params["segment"])
+        customers[DRIVERS_FROM] = DRIVER_SOURCES[method]
+    with phase(timings, "write"):
+        excluded = scoring.excluded_customers(quality["removed_customers"]["items"])
+        writers.write_csv(output_table(table, mask, customers, excluded), output)
+    entry.log.info(
+        "predict: %d customers scored, %d excluded, %d in the segment -> %s",
+        len(table),
+        len(excluded),
+        int(mask.sum()),
+        output,
+    )
+    if timings_file:
+        run = {
+            "phases": timings,
+            "customers": len(table),
+            "excluded": len(excluded),
+            "segment": int(mask.sum()),
+            "drivers": method,
+        }
+        timings_file.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,181 @@
+"""The `segment` stage's work: the valuable customers at risk, why they slip, what to offer.
+
+Segment = P(declined) >= threshold (honest probabilities: out-of-fold for training customers)
+and profit >= its profit_quantile over all scored customers (and the optional extra condition),
+ranked by expected profit at risk = P(declined) x profit. Decline drivers come from SHAP, offers
+from the rule table (stages/offers.py); report and plots from stages/segment_report.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oneclick.core import config, errors, paths
+from oneclick.data.contract import FEATURES, ID, PROFIT
+from oneclick.segment import report as report
+from oneclick.segment.offers import assign_offers_bulk, decline_order, parse_offers, render_bulk
+
+PROBABILITY, AT_RISK = "probability", "expected_profit_at_risk"
+RULES = ("threshold", "profit_quantile", "min_promo_share")  # params.yaml segment.*
+
+
+def _require(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
+    missing = sorted(set(columns) - set(frame.columns))
+    if missing:
+        raise errors.DataError(f"{name}: missing column(s) {missing}")
+
+
+def customer_table(scores: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
+    """Scored customers with their merged columns and expected profit at risk, by id."""
+    _require(scores, "scores.csv", [ID, PROBABILITY])
+    _require(merged, "customers.csv", [ID, PROFIT, *FEATURES])
+    for name, frame in (("scores.csv", scores), ("customers.csv", merged)):
+        repeated = frame[ID][frame[ID].duplicated()].tolist()
+        if repeated:
+            raise errors.DataError(f"{name}: column {ID}: repeated ids {repeated[:5]}")
+    unknown = sorted(set(scores[ID]) - set(merged[ID]))
+    if unknown:
+        raise errors.DataError(f"customers.csv: column {ID}: scored ids missing {unknown[:5]}")
+    table = scores[[ID, PROBABILITY]].merge(merged.drop(columns=[PROBABILITY], errors="ignore"))
+    table[AT_RISK] = table[PROBABILITY] * table[PROFIT]
+    return table.sort_values(ID, kind="mergesort").reset_index(drop=True)
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """The selection rules, before any work: a threshold of 1.5 would give an empty segment."""
+    for key in RULES:
+        config.check_fraction(f"segment.{key}", params[key], nullable=key == "min_promo_share")
+
+
+def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict[str, Any]]:
+    """Segment membership and the rules with the profit cut they imply."""
+    cut = float(table[PROFIT].quantile(params["profit_quantile"]))
+    mask = (table[PROBABILITY] >= params["threshold"]) & (table[PROFIT] >= cut)
+    if params["min_promo_share"] is not None:
+        mask &= table["promo_share"] >= params["min_promo_share"]
+    rules = {key: params[key] for key in RULES}
+    return mask, {**rules, "profit_cut": cut}
+
+
+def segment_customers(
+    table: pd.DataFrame,
+    mask: pd.Series,
+    shap: pd.DataFrame,
+    values: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """Segment rows by expected profit at risk: top decline drivers (value, SHAP) and offers.
+
+    Vectorised over customers (decline_order, assign_offers_bulk): the same result as
+    decline_drivers + assign_offers + Offer.render row by row.
+    """
+    offers, fallback = parse_offers(
+        params["offers"], params["fallback_offer"], set(table.columns), params["non_actionable"]
+    )
+    chosen = table[mask].sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
+    chosen = chosen.reset_index(drop=True)
+    for path, frame in ((paths.SHAP_VALUES_FILE, shap), (paths.SHAP_FEATURES_FILE, values)):
+        missing = sorted(set(chosen[ID]) - set(frame.index))
+        if missing:
+            raise errors.DataError(f"{path.name}: column {ID}: segment ids missing {missing[:5]}")
+    ids, features = chosen[ID].to_numpy(), list(shap.columns)
+    numbers = shap.loc[ids].to_numpy(dtype="float64")
+    order, count = decline_order(numbers)
+    listed, n = params["drivers_listed"], len(chosen)
+    out = {key: chosen[key] for key in (ID, PROBABILITY, PROFIT, AT_RISK)}
+    for rank in range(1, listed + 1):
+        has = count >= rank
+        position = order[:, rank - 1] if rank <= len(features) else np.zeros(n, dtype=int)
+        names, own, strength = (np.full(n, None, dtype=object) for _ in range(3))
+        for k in np.unique(position[has]):
+            hit = np.flatnonzero(has & (position == k))
+            column = values[features[k]].to_numpy()[values.index.get_indexer(ids[hit])]
+            names[hit], own[hit] = features[k], list(column)  # keeps numpy scalars, as .at
+            strength[hit] = list(numbers[hit, k])
+        out |= {
+            f"driver_{rank}": names,
+            f"driver_{rank}_value": own,
+            f"driver_{rank}_shap": strength,
+        }
+    slots, source = assign_offers_bulk(
+        order, count, features, chosen, offers, listed, params["max_offers"]
+    )
+    every = [*offers, fallback]  # slots hold positions in this list, -1 = empty
+    texts = [render_bulk(o, chosen) if (slots == k).any() else [] for k, o in enumerate(every)]
+    picked = [[k for k in slot if k >= 0] for slot in slots.tolist()]
+    out["offer_codes"] = [";".join(every[k].code for k in found) for found in picked]
+    out["offers"] = [" | ".join(texts[k][i] for k in found) for i, found in enumerate(picked)]
+    out["offer_source"] = source
+    if not n:  # no rows to infer from: object columns, as pd.DataFrame([], columns=...)
+        return pd.DataFrame([], columns=list(out))
+    return pd.DataFrame({key: _listed(value) for key, value in out.items()})
+
+
+def _listed(column: Any) -> list:
+    """Plain lists, so pandas infers each column's dtype as from a list of row dicts."""
+    return column.tolist() if isinstance(column, pd.Series) else list(column)
+
+
+def summary(frame: pd.DataFrame, total: int) -> dict[str, Any]:
+    """Size, share and profit figures of a group of customers."""
+    n = len(frame)
+    mean = (lambda s: float(s.mean())) if n else (lambda s: None)
+    return {
+        "size": n,
+        "share_of_customers": n / total if total else 0.0,
+        "probability_mean": mean(frame[PROBABILITY]),
+        "profit_total": float(frame[PROFIT].sum()),
+        "profit_mean": mean(frame[PROFIT]),
+        "expected_profit_at_risk_total": float(frame[AT_RISK].sum()),
+        "expected_profit_at_risk_mean": mean(frame[AT_RISK]),
+    }
+
+
+def value_curve(table: pd.DataFrame, points: int) -> pd.DataFrame:
+    """Share of all expected profit at risk reached by contacting the top share of customers."""
+    ranked = table.sort_values([AT_RISK, ID], ascending=[False, True], kind="mergesort")
+    reached = np.concatenate([[0.0], ranked[AT_RISK].cumsum().to_numpy()])
+    share = np.linspace(0, 1, points)
+    contacted = np.round(share * len(ranked)).astype(int)
+    total = reached[-1] if reached[-1] > 0 else 1.0
+    return pd.DataFrame(
+        {"share_contacted": share, "share_profit_at_risk": reached[contacted] / total}
+    )
+
+
+def profile(frame: pd.DataFrame, mask: pd.Series, features: list[str]) -> pd.DataFrame:
+    """Mean (numeric) or share (each category) per feature, segment vs rest."""
+    rows = []
+    for feature in features:
+        column = frame[feature]
+        if pd.api.types.is_numeric_dtype(column):
+            levels = [("", column.astype(float))]
+        else:
+            levels = [(v, (column == v).astype(float)) for v in sorted(column.dropna().unique())]
+        for level, numbers in levels:
+            seg, rest = numbers[mask], numbers[~mask]
+            spread = float(numbers.std()) or 1.0
+            rows.append(
+                {
+                    "feature": feature,
+                    "level": level,
+                    "segment": float(seg.mean()) if len(seg) else np.nan,
+                    "rest": float(rest.mean()) if len(rest) else np.nan,
+                    "standardised_difference": (seg.mean() - rest.mean()) / spread,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def scored_customers(
+    scores: pd.DataFrame, merged: pd.DataFrame, values: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """customer_table plus the explained engineered columns (values: index id, the shap stage's
+    feature values); also the profiled columns: contract features, then those extra ones."""
+    table = customer_table(scores, merged)
+    extra = values.drop(columns=[c for c in values.columns if c in table.columns])
+    table = table.merge(extra, left_on=ID, right_index=True, how="left")
+    return table, [*FEATURES, *extra.columns]

@@ -1,0 +1,225 @@
+"""Reviewer tooling: the pull-request report (tools/report.py) and offline plots
+(tools/plots_offline.py): pure functions on tiny inputs, then `make report` / `make plots` in a
+branch of the reproduced project (STAMP= skips the venv bootstrap: the test already runs in it)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from oneclick.cli import PLOTS_DIR
+from oneclick.review import plots as po
+from oneclick.review import report as rp
+from oneclick.review import tables as dt
+from oneclick.review.vcs import first_error
+from tests.conftest import run_cmd
+from tests.pipeline.test_workflow import NAMED_PLOTS, PARAM, make_branch
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+METRICS = {
+    "metrics/evaluate.json": {
+        "test.roc_auc": {"old": 0.8, "new": 0.85, "diff": 0.05},
+        "test.brier": {"old": 0.1, "new": 0.12, "diff": 0.02},
+        "cv.roc_auc_std": {"old": 0.01, "new": 0.02, "diff": 0.01},
+    },
+    "metrics/segment.json": {
+        "size": {"old": 40, "new": 55, "diff": 15},
+        "profit_at_risk": {"old": 200.5, "new": 180.25, "diff": -20.25},
+        "label": {"old": "a", "new": "a"},
+    },
+}
+
+
+def test_direction_reads_the_metric_name() -> None:
+    assert dt.direction("test.roc_auc") == 1
+    assert dt.direction("cv.f1_mean") == 1
+    assert dt.direction("average_precision") == 1
+    assert dt.direction("brier") == -1 and dt.direction("test.log_loss") == -1
+    assert dt.direction("cv.roc_auc_std") == 0  # a spread, not a score
+    assert dt.direction("segment_size") == 0 and dt.direction("profit_at_risk") == 0
+    assert dt.direction("precision_at_k") == 1 and dt.direction("prece") == 0  # whole words only
+
+
+def test_change_arrow_and_verdict() -> None:
+    assert dt.change("roc_auc", 0.8, 0.85) == ("↑ +0.05", "✅ better")
+    assert dt.change("brier", 0.1, 0.12) == ("↑ +0.02", "❌ worse")
+    assert dt.change("brier", 0.12, 0.1) == ("↓ -0.02", "✅ better")
+    assert dt.change("size", 40, 55) == ("↑ +15", "")
+    assert dt.change("x", 1, 1) == ("=", "") and dt.change("x", "a", "a") == ("=", "")
+    assert dt.change("x", None, 1)[0] == "new" and dt.change("x", 1, None)[0] == "removed"
+    assert dt.change("x", True, False)[0] == "changed"
+
+
+def test_cells_stay_on_one_table_row() -> None:
+    assert dt.fmt("a|b\nc") == "a\\|b c"
+    assert dt.fmt(None) == "—" and dt.fmt(0.1234567891) == "0.123457" and dt.fmt(3) == "3"
+    assert dt.table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+
+
+def test_metric_rows_split_moved_from_unchanged() -> None:
+    moved, same = dt.metric_rows(METRICS)
+    assert [r[0] for r in same] == ["`segment` label"]
+    assert [r[0] for r in moved] == [
+        "`evaluate` cv.roc_auc_std",
+        "`evaluate` test.brier",
+        "`evaluate` test.roc_auc",
+        "`segment` profit_at_risk",
+        "`segment` size",
+    ]
+    assert moved[3][1:] == ["200.5", "180.25", "↓ -20.25", ""]
+
+
+def test_build_report_tables_and_images() -> None:
+    params = {"params.yaml": {PARAM: {"old": 0.7, "new": 0.6, "diff": -0.1}}}
+    text = rp.build_report("main", "Base `main`.", params, METRICS, [("ROC", "report/roc.png")])
+    assert f"| `{PARAM}` | 0.7 | 0.6 |" in text
+    assert "| `evaluate` test.roc_auc | 0.8 | 0.85 | ↑ +0.05 | ✅ better |" in text
+    assert "<summary>Unchanged metrics (1)</summary>" in text
+    assert "![ROC](report/roc.png)" in text
+    empty = rp.build_report("main", "", {}, {}, [])
+    assert "No params changed." in empty and "No metric moved." in empty and "![" not in empty
+
+
+def test_ci_run_links_images_to_the_run() -> None:
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_RUN_ID": "7",
+    }
+    url = rp.ci_run_url(env)
+    assert url == "https://github.com/o/r/actions/runs/7"
+    assert rp.ci_run_url({**env, "GITHUB_ACTIONS": ""}) is None
+    assert rp.ci_run_url({k: v for k, v in env.items() if k != "GITHUB_RUN_ID"}) is None
+    line = rp.image_line("ROC", "report/roc.png", url)
+    assert "![" not in line and url in line and "report/roc.png" in line
+
+
+def test_segment_spec_pairs_base_and_head_per_metric() -> None:
+    spec = rp.segment_spec(METRICS, "main")
+    values = spec["data"]["values"]
+    assert {(v["metric"], v["rev"]) for v in values} == {
+        (m, r) for m in ("size", "profit_at_risk") for r in ("main", "workspace")
+    }
+    assert {"metric": "size", "rev": "workspace", "value": 55} in values
+    assert rp.segment_spec({"metrics/evaluate.json": {}}, "main") is None
+    assert rp.segment_spec(METRICS, "main") == spec  # no hidden state
+    nested = {
+        "metrics/segment.json": {
+            "segment.size": {"old": 1, "new": 2},
+            "everyone.size": {"old": 9, "new": 9},
+            "offers.by_code.x": {"old": 1, "new": 0},
+        }
+    }
+    values = rp.segment_spec(nested, "main")["data"]["values"]
+    assert {v["metric"] for v in values} == {"size"} and len(values) == 2
+
+
+def test_named_plots_and_selection() -> None:
+    dvc_yaml = {
+        "plots": [
+            {"ROC": {"x": "fpr", "y": {"plots/roc.csv": "tpr"}}},
+            {"plots/loss.csv": {"y": "loss"}},
+            "plots/images",
+            {"Two": {"x": {"plots/a.csv": "p"}, "y": {"plots/b.csv": "q"}}},
+        ]
+    }
+    ids, files = po.named_plots(dvc_yaml)
+    assert ids == ["ROC", "plots/loss.csv", "plots/images", "Two"]
+    assert files == {"plots/roc.csv", "plots/a.csv", "plots/b.csv"}
+    plots = {"ROC": [1], "plots/roc.csv": [2], "plots/loss.csv": [3]}
+    assert po.select_plots(plots, files) == {"ROC": [1], "plots/loss.csv": [3]}
+    assert po.named_plots({}) == ([], set())
+
+
+def test_static_spec_ticks_checkboxes_without_touching_the_input() -> None:
+    spec = {
+        "params": [{"name": "show", "bind": {"input": "checkbox"}}, {"name": "g", "bind": "scales"}]
+    }
+    static = po.static_spec(spec)
+    assert static["params"][0]["value"] is True and "value" not in static["params"][1]
+    assert "value" not in spec["params"][0]
+
+
+def test_offline_page_inlines_scripts_and_keeps_dvc_placeholders() -> None:
+    template = (po.TEMPLATE).read_text(encoding="utf-8")
+    assert po.BUNDLE_MARKER in template and "{plot_divs}" in template
+    assert "{scripts}" not in template  # DVC would put its CDN <script src> tags there
+    offline = po.offline_template(template, "var a = '</script>';")
+    assert po.BUNDLE_MARKER not in offline and "<\\/script>" in offline
+    assert "{plot_divs}" in offline  # still usable as `dvc plots show --html-template`
+    plots = {
+        "ROC": [{"type": "vega", "revisions": ["main"], "content": {"title": "</script>"}}],
+        "img.png": [{"type": "image", "revisions": ["main"], "url": "/x/out/main_img.png"}],
+    }
+    html = po.page(offline, po.plot_sections(plots))
+    assert 'vegaEmbed("#plot-0-0", {"title": "<\\/script>"}' in html
+    assert '<img src="main_img.png"' in html
+    assert "{plot_divs}" not in html and "{refresh_tag}" not in html
+    assert not re.search(r"<script[^>]+src=", html)
+    assert po.slug("Precision-Recall") == "precision_recall"
+
+
+def test_render_png_gives_a_png() -> None:
+    spec = {
+        "data": {"values": [{"x": 0, "y": 0}, {"x": 1, "y": 1}]},
+        "mark": "line",
+        "encoding": {"x": {"field": "x", "type": "quantitative"}},
+    }
+    assert po.render_png(spec).startswith(PNG_MAGIC)
+
+
+# --- integration: make report / make plots in a branch of the reproduced project -----------
+
+
+@pytest.fixture(scope="module")
+def branch_repo(reproduced_project: Path, tmp_path_factory: pytest.TempPathFactory):
+    return make_branch(reproduced_project, tmp_path_factory.mktemp("report") / "repo")
+
+
+def test_make_report_against_main(branch_repo) -> None:
+    repo, old, new = branch_repo
+    result = run_cmd(["make", "report", "BASE=main", "STAMP="], repo)
+    assert "report.md" in result.stdout
+    text = (repo / "report.md").read_text(encoding="utf-8")
+    assert f"| `{PARAM}` | {old} | {new} |" in text
+    moved = text.split("### Metrics moved")[1].split("<details>")[0]
+    assert re.search(r"\| `segment` \S+ \| [^|]+ \| [^|]+ \| [↑↓] ", moved)
+    images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    for name in ("roc", "precision_recall", "calibration", "segment"):
+        assert f"report/{name}.png" in images
+    assert any(i.startswith("report/shap_") for i in images)
+    for image in images:
+        assert (repo / image).read_bytes().startswith(PNG_MAGIC), image
+    assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, "report must be ignored"
+
+
+def test_make_report_bad_base_is_one_line(branch_repo) -> None:
+    repo, _, _ = branch_repo
+    result = run_cmd(["make", "report", "BASE=no-such-rev", "STAMP="], repo, check=False)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "no-such-rev" in errors[0] and "Traceback" not in result.stderr
+
+
+def test_make_plots_offline_page(branch_repo) -> None:
+    repo, _, _ = branch_repo
+    run_cmd(["make", "plots", "BASE=main", "STAMP="], repo)
+    out = repo / PLOTS_DIR
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", html), "page must not load scripts from anywhere"
+    for name in NAMED_PLOTS:
+        assert f"<h2>{name}</h2>" in html
+        assert (out / "static" / f"{po.slug(name)}.png").read_bytes().startswith(PNG_MAGIC)
+    assert "<h2>plots/evaluate/roc.csv</h2>" not in html, "ROC already draws roc.csv"
+    for src in re.findall(r'<figure><a href="([^"]+)"', html):
+        assert (out / src).is_file(), src
+    assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, "dvc_plots must be ignored"
+
+
+def test_failed_command_becomes_its_error_line() -> None:
+    assert first_error("noise\nERROR: unknown Git revision 'x'\nhint") == "unknown Git revision 'x'"
+    assert first_error("fatal: bad revision\n") == "fatal: bad revision"
+    assert first_error("a\nb\n") == "b" and first_error("") == "no output"

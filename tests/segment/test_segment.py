@@ -1,0 +1,376 @@
+"""Stage `segment`: selection, offers, value curve, profile, and a report made of metrics."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oneclick.core.errors import DataError
+from oneclick.data.contract import FEATURES, ID, PROFIT
+from oneclick.segment import offers as of
+from oneclick.segment import report as report
+from oneclick.segment import selection as sg
+
+OFFERS = [
+    {"code": "promo", "drivers": ["promo_share"], "text": "Discount in {favourite_category}"},
+    {"code": "mail", "drivers": ["marketing_6m"], "require": {"allow_messages": "да"},
+     "text": "Mailings"},
+    {"code": "recs", "drivers": ["pages_per_visit", "minutes_current"], "text": "Recommendations"},
+]  # fmt: skip
+FALLBACK = {"code": "coupon", "text": "Coupon in {favourite_category}"}
+PARAMS = {
+    "threshold": 0.7, "profit_quantile": 0.5, "min_promo_share": None, "drivers_listed": 2,
+    "max_offers": 2, "offers": OFFERS, "fallback_offer": FALLBACK,
+    "non_actionable": ["tenure_days", "service_errors"], "value_curve_points": 11,
+    "report_contact_shares": [0.1, 0.5], "profile_highlights": 3, "profile_plots": 2,
+    "report_top_customers": 3,
+}  # fmt: skip
+
+
+def merged_rows(n: int = 6) -> pd.DataFrame:
+    """n customers with every contract feature; profit 1..n, promo share rising with id."""
+    frame = pd.DataFrame({ID: np.arange(101, 101 + n)})
+    for feature in FEATURES:
+        frame[feature] = np.arange(n, dtype=float)
+    frame["promo_share"] = np.linspace(0, 1, n)
+    frame["favourite_category"] = ["Кухонная посуда", "Домашний текстиль"] * (n // 2)
+    frame["allow_messages"] = ["да", "нет"] * (n // 2)
+    frame["service_type"] = "стандарт"
+    frame[PROFIT] = np.arange(1.0, n + 1)
+    return frame
+
+
+def scores(probability: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({ID: np.arange(101, 101 + len(probability)), "probability": probability})
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return sg.customer_table(scores([0.9, 0.2, 0.8, 0.95, 0.7, 0.75]), merged_rows())
+
+
+def shap_frame(rows: dict[int, dict[str, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(0.0, index=list(rows), columns=FEATURES)
+    for customer, values in rows.items():
+        for feature, value in values.items():
+            frame.loc[customer, feature] = value
+    return frame
+
+
+def test_customer_table_computes_expected_profit_at_risk(table) -> None:
+    assert table[ID].tolist() == list(range(101, 107))
+    np.testing.assert_allclose(table[sg.AT_RISK], [0.9, 0.4, 2.4, 3.8, 3.5, 4.5])
+
+
+def test_customer_table_rejects_unknown_and_repeated_ids() -> None:
+    with pytest.raises(DataError, match=r"customers.csv: column id: scored ids missing \[999\]"):
+        sg.customer_table(scores([0.5]).assign(id=[999]), merged_rows())
+    with pytest.raises(DataError, match=r"scores.csv: column id: repeated ids"):
+        sg.customer_table(pd.concat([scores([0.5]), scores([0.6])]), merged_rows())
+    with pytest.raises(DataError, match=r"customers.csv: missing column\(s\) \['profit'\]"):
+        sg.customer_table(scores([0.5]), merged_rows().drop(columns=PROFIT))
+
+
+def test_select_combines_threshold_profit_quantile_and_promo(table) -> None:
+    mask, rules = sg.select(table, PARAMS)
+    assert rules["profit_cut"] == 3.5  # median of profits 1..6
+    assert table[ID][mask].tolist() == [104, 105, 106]  # 103 is below the profit cut
+    mask, _ = sg.select(table, {**PARAMS, "threshold": 0.8})
+    assert table[ID][mask].tolist() == [104]
+    mask, _ = sg.select(table, {**PARAMS, "min_promo_share": 0.7})
+    assert table[ID][mask].tolist() == [105, 106]
+
+
+def test_parse_offers_rejects_bad_rules() -> None:
+    columns = set(merged_rows().columns)
+    offers, fallback = of.parse_offers(OFFERS, FALLBACK, columns, ["tenure_days"])
+    assert [o.code for o in offers] == ["promo", "mail", "recs"] and fallback.code == "coupon"
+    assert offers[1].require == {"allow_messages": ("да",)}
+    bad = [{**OFFERS[0], "drivers": ["tenure_days"]}]
+    with pytest.raises(DataError, match=r"offers\[promo\]\.drivers: non-actionable.*tenure_days"):
+        of.parse_offers(bad, FALLBACK, columns, ["tenure_days"])
+    with pytest.raises(DataError, match=r"unknown customer column\(s\) \['colour'\]"):
+        of.parse_offers([{**OFFERS[0], "text": "{colour}"}], FALLBACK, columns, [])
+    with pytest.raises(DataError, match="duplicate offer codes"):
+        of.parse_offers([OFFERS[0], OFFERS[0]], FALLBACK, columns, [])
+    with pytest.raises(DataError, match="no drivers"):
+        of.parse_offers([{"code": "x", "text": "y"}], FALLBACK, columns, [])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"drivers": ["promo_shares"]},
+            r"^params\.yaml: segment\.offers\[promo\]\.drivers: unknown feature\(s\) "
+            r"\['promo_shares'\] \(did you mean promo_share\?\)$",
+        ),
+        ({"drivers": ["minutes_trend", "pages"]}, r"\.drivers: unknown feature\(s\) \['pages'\]"),
+        ({"require": {"allow_mesages": "да"}}, r"\.require: unknown customer column\(s\)"),
+        (
+            {"require": {"allow_messages": True}},  # YAML `yes`: never equal to да/нет
+            r"\.require\.allow_messages: unknown value\(s\) \['True'\]; expected one of",
+        ),
+        ({"text": "{favorite_category}"}, r"offers\[promo\]\.text: unknown customer column"),
+    ],
+    ids=["driver-typo", "driver-unknown", "require-column", "require-value", "text-column"],
+)
+def test_parse_offers_refuses_a_typo_that_would_switch_a_rule_off(change, message) -> None:
+    with pytest.raises(DataError, match=message):
+        of.parse_offers([{**OFFERS[0], **change}], FALLBACK, set(merged_rows().columns), [])
+
+
+def test_parse_offers_knows_every_model_feature_and_refuses_unknown_non_actionable() -> None:
+    columns = set(merged_rows().columns)
+    every = [*FEATURES, "minutes_trend", "revenue_per_minute"]  # engineered ones too
+    offers, _ = of.parse_offers([{**OFFERS[0], "drivers": every}], FALLBACK, columns, [])
+    assert offers[0].drivers == tuple(every)
+    single, _ = of.parse_offers([{**OFFERS[0], "drivers": "promo_share"}], FALLBACK, columns, [])
+    assert single[0].drivers == ("promo_share",)
+    with pytest.raises(
+        DataError, match=r"segment\.non_actionable: unknown feature\(s\) \['tenure'\]"
+    ):
+        of.parse_offers(OFFERS, FALLBACK, columns, ["tenure"])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [("threshold", "0,7", "'0,7'"), ("threshold", 1.5, "1.5"), ("profit_quantile", -0.1, "-0.1"),
+     ("min_promo_share", True, "True"), ("threshold", float("nan"), "nan")],
+)  # fmt: skip
+def test_check_params_refuses_rules_that_are_not_fractions(key: str, value, shown: str) -> None:
+    message = rf"^params\.yaml: segment\.{key}: {re.escape(shown)} is not a number in \[0, 1\]$"
+    with pytest.raises(DataError, match=message):
+        sg.check_params({**PARAMS, key: value})
+
+
+def test_check_params_accepts_the_interval_ends_and_no_promo_rule() -> None:
+    for value in (0, 1, 0.7):
+        sg.check_params({**PARAMS, "threshold": value, "min_promo_share": None})
+    sg.check_params({**PARAMS, "min_promo_share": 0.3})
+
+
+def test_decline_drivers_are_positive_shap_strongest_first() -> None:
+    row = pd.Series({"a": 0.1, "b": -0.5, "c": 0.3, "d": 0.1, "e": 0.0})
+    assert of.decline_drivers(row) == ["c", "a", "d"]
+
+
+@pytest.mark.parametrize(
+    ("drivers", "customer", "codes", "source"),
+    [
+        (["promo_share", "pages_per_visit"], {"allow_messages": "нет"}, ["promo", "recs"], of.TOP),
+        (["marketing_6m", "promo_share"], {"allow_messages": "да"}, ["mail", "promo"], of.TOP),
+        (["marketing_6m", "tenure_days"], {"allow_messages": "нет"}, ["coupon"], of.FALLBACK),
+        (["tenure_days", "service_errors", "minutes_current"], {}, ["recs"], of.FURTHER),
+        (["pages_per_visit", "minutes_current"], {}, ["recs"], of.TOP),  # one rule, once
+        ([], {}, ["coupon"], of.FALLBACK),
+    ],
+)
+def test_assign_offers(drivers, customer, codes, source) -> None:
+    offers, fallback = of.parse_offers(
+        OFFERS, FALLBACK, {"allow_messages", "favourite_category"}, []
+    )
+    found, how = of.assign_offers(drivers, customer, offers, fallback, top=2, max_offers=2)
+    assert [o.code for o, _ in found] == codes and how == source
+
+
+def test_segment_customers_ranked_with_drivers_and_offers(table) -> None:
+    mask, _ = sg.select(table, PARAMS)
+    shap = shap_frame({
+        104: {"promo_share": 0.2, "tenure_days": 0.3, "marketing_6m": 0.1},
+        105: {"tenure_days": 0.4, "service_errors": 0.1},
+        106: {"marketing_6m": 0.3, "pages_per_visit": -0.2},
+    })  # fmt: skip
+    values = table.set_index(ID)[FEATURES]
+    out = sg.segment_customers(table, mask, shap, values, PARAMS)
+    assert out[ID].tolist() == [106, 104, 105]  # expected profit at risk 4.5, 3.8, 3.5
+    assert out["driver_1"].tolist() == ["marketing_6m", "tenure_days", "tenure_days"]
+    assert out.loc[1, "driver_2"] == "promo_share" and out.loc[1, "driver_2_shap"] == 0.2
+    assert out.loc[2, "driver_2"] == "service_errors" and "driver_3" not in out
+    assert pd.isna(out.loc[0, "driver_2"])  # 106 has a single decline driver
+    # 106 has allow_messages "нет": no mailing; its only decline driver answers no rule
+    assert out["offer_codes"].tolist() == ["coupon", "promo", "coupon"]
+    assert out["offer_source"].tolist() == [of.FALLBACK, of.TOP, of.FALLBACK]
+    assert out.loc[1, "offers"] == "Discount in Домашний текстиль"  # 104's category
+    assert (out["offer_codes"] != "").all()
+
+
+def reference_segment_customers(
+    table: pd.DataFrame, mask: pd.Series, shap: pd.DataFrame, values: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:  # fmt: skip
+    """segment_customers spelled out one customer at a time with the one-customer rules."""
+    offers, fallback = of.parse_offers(
+        params["offers"], params["fallback_offer"], set(table.columns), params["non_actionable"]
+    )
+    chosen = table[mask].sort_values([sg.AT_RISK, ID], ascending=[False, True], kind="mergesort")
+    listed, rows = params["drivers_listed"], []
+    for customer in chosen.to_dict("records"):
+        drivers = of.decline_drivers(shap.loc[customer[ID]])
+        found, source = of.assign_offers(
+            drivers, customer, offers, fallback, listed, params["max_offers"]
+        )
+        row = {key: customer[key] for key in (ID, "probability", PROFIT, sg.AT_RISK)}
+        for rank in range(1, listed + 1):
+            driver = drivers[rank - 1] if rank <= len(drivers) else None
+            row[f"driver_{rank}"] = driver
+            row[f"driver_{rank}_value"] = values.at[customer[ID], driver] if driver else None
+            row[f"driver_{rank}_shap"] = shap.at[customer[ID], driver] if driver else None
+        row["offer_codes"] = ";".join(offer.code for offer, _ in found)
+        row["offers"] = " | ".join(offer.render(customer) for offer, _ in found)
+        row["offer_source"] = source
+        rows.append(row)
+    drivers = [f"driver_{r}{p}" for r in range(1, listed + 1) for p in ("", "_value", "_shap")]
+    columns = [ID, "probability", PROFIT, sg.AT_RISK, *drivers, "offer_codes", "offers",
+               "offer_source"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("listed", "max_offers"), [(1, 1), (2, 2), (3, 1), (4, 3), (0, 2)])
+def test_segment_customers_equals_row_by_row_reference(seed, listed, max_offers) -> None:
+    """Random SHAP with ties, zeros and rows without any decline driver; mixed value dtypes."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    merged = merged_rows(n)
+    merged["marketing_current"] = rng.integers(0, 6, n)  # an int column among the values
+    merged["allow_messages"] = rng.choice(["да", "нет"], n)
+    merged["service_type"] = rng.choice(["стандарт", "премиум"], n)
+    merged[PROFIT] = rng.integers(1, 8, n).astype(float)  # ties in expected profit at risk
+    table = sg.customer_table(scores(rng.choice([0.6, 0.8, 0.9], n).tolist()), merged)
+    steps, weights = [-0.2, -0.1, 0.0, 0.1, 0.2, 0.3], [0.2, 0.2, 0.3, 0.1, 0.1, 0.1]
+    drawn = rng.choice(steps, (n, len(FEATURES)), p=weights)
+    shap = pd.DataFrame(drawn, index=table[ID], columns=FEATURES)
+    shap.iloc[::7] = np.minimum(shap.iloc[::7], 0)  # no decline driver at all: the fallback
+    offers = [
+        *OFFERS,
+        {
+            "code": "premium",
+            "drivers": ["service_type", "promo_share"],
+            "require": {"service_type": ["стандарт"]},
+            "text": "Premium trial",
+        },
+    ]
+    params = {**PARAMS, "drivers_listed": listed, "max_offers": max_offers, "offers": offers}
+    mask, _ = sg.select(table, params)
+    values = table.set_index(ID)[FEATURES]
+    out = sg.segment_customers(table, mask, shap, values, params)
+    expected = reference_segment_customers(table, mask, shap, values, params)
+    assert len(out) > 10 and of.FALLBACK in set(out["offer_source"])
+    assert set(out["offer_source"]) >= ({of.FURTHER} if listed == 0 else {of.TOP})
+    pd.testing.assert_frame_equal(out, expected, check_exact=True)
+    empty = table[ID] < 0
+    pd.testing.assert_frame_equal(
+        sg.segment_customers(table, empty, shap, values, params),
+        reference_segment_customers(table, empty, shap, values, params),
+    )
+
+
+def test_value_curve_orders_by_expected_profit_at_risk(table) -> None:
+    curve = sg.value_curve(table, 7)  # 6 customers: one more each step
+    total = table[sg.AT_RISK].sum()
+    expected = np.cumsum([0, 4.5, 3.8, 3.5, 2.4, 0.9, 0.4]) / total
+    np.testing.assert_allclose(curve["share_profit_at_risk"], expected)
+    np.testing.assert_allclose(curve["share_contacted"], np.linspace(0, 1, 7))
+
+
+def test_profile_means_and_category_shares(table) -> None:
+    mask = table[ID].isin([101, 103])
+    out = sg.profile(table, mask, ["promo_share", "allow_messages"]).set_index(["feature", "level"])
+    assert out.loc[("promo_share", ""), "segment"] == pytest.approx((0 + 0.4) / 2)
+    assert out.loc[("promo_share", ""), "rest"] == pytest.approx((0.2 + 0.6 + 0.8 + 1) / 4)
+    assert out.loc[("allow_messages", "да"), "segment"] == 1.0
+    assert out.loc[("allow_messages", "нет"), "rest"] == 0.75
+
+
+# --- the report is made of metrics ------------------------------------------------------------
+
+
+def renderings(metrics: Any) -> set[str]:
+    """Every way the report may print a metric: count, 2 decimals, percent, as given."""
+    out: set[str] = set()
+    if isinstance(metrics, dict):
+        for value in metrics.values():
+            out |= renderings(value)
+    elif isinstance(metrics, list):
+        for value in metrics:
+            out |= renderings(value)
+    elif isinstance(metrics, int | float) and not isinstance(metrics, bool):
+        out |= {f"{metrics:.2f}", f"{100 * metrics:.1f}", f"{metrics:g}"}
+        if float(metrics).is_integer():
+            out.add(str(int(metrics)))
+    return out
+
+
+def numbers_in(text: str) -> list[str]:
+    return re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])", text)
+
+
+def assert_report_made_of_metrics(text: str, metrics: dict[str, Any]) -> None:
+    allowed = renderings(metrics)
+    stray = [n for n in numbers_in(text) if n not in allowed]
+    assert not stray, f"numbers in the report that are not metrics: {stray}"
+    seg = metrics["segment"]
+    assert f"**{seg['size']} customers" in text
+    assert report.money(seg["expected_profit_at_risk_total"]) in text
+
+
+def build(table: pd.DataFrame, params: dict[str, Any]) -> tuple[dict, pd.DataFrame]:
+    mask, rules = sg.select(table, params)
+    shap = shap_frame({i: {"promo_share": 0.1 * (i - 100)} for i in table[ID]})
+    customers = sg.segment_customers(table, mask, shap, table.set_index(ID)[FEATURES], params)
+    metrics = report.build_metrics(
+        rules, sg.summary(table[mask], len(table)), sg.summary(table, len(table)), customers,
+        sg.value_curve(table, params["value_curve_points"]),
+        sg.profile(table, mask, FEATURES), FEATURES, params,
+    )  # fmt: skip
+    return json.loads(json.dumps(metrics, default=float)), customers
+
+
+def test_report_numbers_all_come_from_metrics(table) -> None:
+    metrics, _ = build(table, PARAMS)
+    assert metrics["segment"]["size"] == 3 and metrics["offers"]["by_code"]["promo"] == 3
+    assert metrics["segment"]["expected_profit_at_risk_total"] == pytest.approx(11.8)
+    assert metrics["value_curve"][0]["share_contacted"] == 0.1
+    assert_report_made_of_metrics(report.render(metrics), metrics)
+    tampered = report.render(metrics).replace("**3 customers", "**4 customers")
+    with pytest.raises(AssertionError):
+        assert_report_made_of_metrics(tampered, metrics)
+
+
+def test_empty_segment_still_reports(table) -> None:
+    metrics, customers = build(table, {**PARAMS, "threshold": 0.99})
+    assert customers.empty and metrics["segment"]["size"] == 0
+    assert metrics["segment"]["profit_mean"] is None
+    assert_report_made_of_metrics(report.render(metrics), metrics)
+
+
+# --- integration: outputs of the reproduced sample project ------------------------------------
+
+
+def test_segment_outputs(reproduced_project: Path) -> None:
+    repo = reproduced_project
+    metrics = json.loads((repo / "metrics/segment.json").read_text(encoding="utf-8"))
+    text = (repo / "reports/segment.md").read_text(encoding="utf-8")
+    assert text == report.render(metrics), "the report is the rendering of metrics/segment.json"
+    assert_report_made_of_metrics(text, metrics)
+    customers = pd.read_csv(repo / "data/segment/customers.csv", keep_default_na=False)
+    assert len(customers) == metrics["segment"]["size"] > 0
+    assert (customers["offer_codes"] != "").all(), "every segment customer gets an offer"
+    ranked = customers.sort_values([sg.AT_RISK, ID], ascending=[False, True], kind="mergesort")
+    assert customers[ID].tolist() == ranked[ID].tolist()
+    scores = pd.read_csv(repo / "data/predictions/scores.csv")
+    at_risk = scores.set_index(ID).loc[customers[ID], "probability"]
+    assert (at_risk >= metrics["rules"]["threshold"]).all()
+    assert (customers[PROFIT] >= metrics["rules"]["profit_cut"]).all()
+    curve = pd.read_csv(repo / "plots/segment/value_curve.csv")
+    assert curve["share_profit_at_risk"].is_monotonic_increasing
+    assert curve["share_profit_at_risk"].iloc[[0, -1]].tolist() == [0.0, 1.0]
+    assert (repo / "reports/segment_profile.csv").stat().st_size > 0
+    assert (repo / "plots/segment/value_curve.png").exists()

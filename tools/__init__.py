@@ -1,1 +1,0 @@
-"""Reviewer tooling: offline plots and the pull-request report (not pipeline stages)."""
