@@ -25,7 +25,7 @@ lint: $(STAMP)
 
 # Reviewer tooling (oneclick/review/, the `oneclick` command): offline plots and the pull-request
 # report, both git-ignored.
-# make plots            -> dvc_plots/index.html (workspace)   make plots BASE=main -> main vs workspace
+# make plots            -> plots_offline/index.html (workspace)   make plots BASE=main -> main vs workspace
 # make report BASE=main -> report.md + report/*.png
 .PHONY: plots
 plots: $(STAMP)

@@ -12,6 +12,7 @@ from oneclick.core import config, entry, paths, writers
 from oneclick.data.contract import GROUP, LABEL
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import (
+    TEST_FIGURES,
     bootstrap_auc_interval,
     classification_metrics,
     fold_table,
@@ -34,7 +35,8 @@ def main() -> None:
     columns, y_test = feature_columns(spec), test[LABEL].to_numpy()
 
     test_proba = predict_declined(model, test[columns])
-    metrics = {"test": classification_metrics(y_test, test_proba, setting["threshold"])}
+    test_metrics = classification_metrics(y_test, test_proba, setting["threshold"])
+    metrics = {"test": {k: test_metrics[k] for k in TEST_FIGURES}}
     samples, seed = setting["bootstrap_samples"], procedure["random_state"]
     low, high = bootstrap_auc_interval(y_test, test_proba, samples, seed)
     metrics["test"] |= {"roc_auc_ci95_low": low, "roc_auc_ci95_high": high}

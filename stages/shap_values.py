@@ -19,6 +19,7 @@ from oneclick.explain.values import (
     driver_table,
     explain_parts,
     explanation_parts,
+    importance,
     plot_beeswarm,
     plot_importance,
     require_columns,
@@ -43,7 +44,8 @@ def main() -> None:
     start = time.perf_counter()
     parts = explanation_parts(fold_models, everyone, folds, columns)
     table, summary = explain_parts(parts, columns, params, repeats)
-    entry.log.info("shap: %d customers in %.1f s", len(table), time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    entry.log.info("shap: %d customers, %s, %.1f s", len(table), summary["explainer"], seconds)
     space, tolerance = summary["output_space"], params["additivity_tolerance"]
     scores = pd.read_csv(paths.SCORES_FILE).set_index(ID)["probability"]
     checks = check_explained(table, columns, space, scores, tolerance)
@@ -51,12 +53,13 @@ def main() -> None:
     everyone = everyone.set_index(ID).loc[table[ID]].reset_index()
     ids, data, values = table[ID].to_numpy(), everyone[columns], table[columns].to_numpy()
     drivers = driver_table(ids, data, values, params["top_drivers"])
-    metrics = shap_metrics(fold_models[0], summary, table, columns, checks, tolerance)
+    metrics = shap_metrics(checks)
+    ranking = importance(columns, values)
     writers.write_csv(table, paths.SHAP_VALUES_FILE)
     writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
     writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
     writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
-    ranking = metrics["global_importance"]
+    writers.write_csv(pd.DataFrame(ranking), paths.PLOTS_DIR / "shap_data" / "importance.csv")
     writers.save_figure(plot_importance(ranking, space), PLOTS / "importance.png")
     beeswarm = plot_beeswarm(
         values, table[BASE].to_numpy(), data, spec, params["random_state"], space

@@ -22,7 +22,7 @@ import pandas as pd
 
 from oneclick.core import entry, errors, paths
 from oneclick.data.contract import GROUP, ID, LABEL
-from oneclick.explain.explainers import describe, explain_model, output_space
+from oneclick.explain.explainers import explain_model, output_space
 from oneclick.model.pipelines import predict_declined
 
 if TYPE_CHECKING:
@@ -192,20 +192,7 @@ def require_columns(frames: dict[str, pd.DataFrame], columns: list[str]) -> None
             raise errors.DataError(f"{name}: missing column(s) {missing}")
 
 
-def shap_metrics(
-    model: Any,
-    summary: dict[str, Any],
-    table: pd.DataFrame,
-    columns: list[str],
-    checks: dict[str, Any],
-    tolerance: float,
-) -> dict[str, Any]:
-    """metrics/shap.json: the explainer used, global importance and the additivity checks."""
-    return {
-        "model": describe(model),
-        **summary,
-        "n_customers": len(table),
-        "n_features": len(columns),
-        "global_importance": importance(columns, table[columns].to_numpy()),
-        "additivity": {**checks, "tolerance": tolerance, "within_tolerance": True},
-    }
+def shap_metrics(checks: dict[str, Any]) -> dict:
+    """metrics/shap.json: numbers worth diffing only (how exactly the SHAP values add up to the
+    scored probabilities); the ranking of features goes to plots/shap/importance.csv."""
+    return {"additivity": checks}

@@ -31,6 +31,9 @@ from sklearn.metrics import (
 
 from oneclick.data.contract import ID, LABEL, TARGET_NEGATIVE, TARGET_POSITIVE
 
+# the test part's figures worth diffing (the rest: plot data, e.g. the confusion matrix)
+TEST_FIGURES = ("roc_auc", "pr_auc", "brier", "log_loss", "f1")
+
 
 def classification_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, Any]:
     """Ranking and probability quality, then the decision at threshold (P >= threshold)."""

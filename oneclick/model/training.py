@@ -14,7 +14,7 @@ from sklearn.ensemble import StackingClassifier
 
 from oneclick.data.contract import GROUP, LABEL
 from oneclick.features.spec import feature_columns
-from oneclick.model.procedure import check_params, fit_procedure, meta_weights
+from oneclick.model.procedure import MEMBERS, check_params, fit_procedure, meta_weights
 
 
 def train_model(
@@ -25,9 +25,9 @@ def train_model(
     X, y, groups = train[feature_columns(spec)], train[LABEL], train[GROUP]
     model = fit_procedure(spec, params, X, y, groups)
     svc_selection = model.named_estimators_["svc"].named_steps["select"]
-    metrics = {
-        "n_train": len(train),
+    weights = meta_weights(model)
+    metrics = {  # how the fitted stack leans on its members: worth a look when it moves
         "svc_features_kept": int(svc_selection.get_support().sum()),
-        "meta_weight": meta_weights(model),
+        "meta_weight": {name: weights[name] for name in MEMBERS},
     }
     return model, metrics

@@ -4,6 +4,7 @@ branch of the reproduced project (STAMP= skips the venv bootstrap: the test alre
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -216,10 +217,34 @@ def test_make_plots_offline_page(branch_repo) -> None:
     assert "<h2>plots/evaluate/roc.csv</h2>" not in html, "ROC already draws roc.csv"
     for src in re.findall(r'<figure><a href="([^"]+)"', html):
         assert (out / src).is_file(), src
-    assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, "dvc_plots must be ignored"
+    assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, (
+        "the offline plots page must be ignored"
+    )
 
 
 def test_failed_command_becomes_its_error_line() -> None:
     assert first_error("noise\nERROR: unknown Git revision 'x'\nhint") == "unknown Git revision 'x'"
     assert first_error("fatal: bad revision\n") == "fatal: bad revision"
     assert first_error("a\nb\n") == "b" and first_error("") == "no output"
+
+
+def test_dvcs_own_plot_pages_use_the_committed_offline_template() -> None:
+    """`dvc plots show/diff` render with no network: .dvc/config points at a template that is
+    exactly the offline page the pinned vl-convert bundles (regenerate it when upgrading)."""
+    import configparser
+
+    import vl_convert
+
+    from tests.conftest import ROOT
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".dvc" / "config")
+    assert config["core"]["analytics"] == "false"
+    committed = ROOT / ".dvc" / config["plots"]["html_template"]
+    expected = po.offline_template(
+        po.TEMPLATE.read_text(encoding="utf-8"), vl_convert.javascript_bundle()
+    )
+    assert committed.read_text(encoding="utf-8") == expected
+    assert not re.search(r"""<script[^>]+src=|<link[^>]+href=["']?https?:""", expected)
+    confusion = json.loads((ROOT / ".dvc" / "plots" / "confusion_counts.json").read_text("utf-8"))
+    assert confusion["params"][0]["value"] is True  # counts shown without ticking a box
