@@ -9,16 +9,14 @@ from __future__ import annotations
 import pandas as pd
 
 from oneclick.core import config, entry, paths, writers
-from oneclick.data.contract import GROUP, LABEL
+from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import (
-    TEST_FIGURES,
-    bootstrap_auc_interval,
-    classification_metrics,
     fold_table,
     plot_tables,
     protocol_inputs,
     scores_frame,
+    test_figures,
 )
 from oneclick.model.pipelines import load_model, predict_declined
 from oneclick.model.procedure import check_params, fit_procedure
@@ -35,11 +33,8 @@ def main() -> None:
     columns, y_test = feature_columns(spec), test[LABEL].to_numpy()
 
     test_proba = predict_declined(model, test[columns])
-    test_metrics = classification_metrics(y_test, test_proba, setting["threshold"])
-    metrics = {"test": {k: test_metrics[k] for k in TEST_FIGURES}}
     samples, seed = setting["bootstrap_samples"], procedure["random_state"]
-    low, high = bootstrap_auc_interval(y_test, test_proba, samples, seed)
-    metrics["test"] |= {"roc_auc_ci95_low": low, "roc_auc_ci95_high": high}
+    metrics = {"test": test_figures(y_test, test_proba, setting["threshold"], samples, seed)}
 
     everyone = protocol_inputs(train, test)
     X, y, groups = everyone[columns], everyone[LABEL], everyone[GROUP]
@@ -67,6 +62,8 @@ def main() -> None:
         writers.write_csv(table, paths.PLOTS_DIR / "evaluate" / name)
     writers.write_csv(scores, paths.PLOTS_DIR / "evaluate" / "protocol_folds.csv")
     writers.write_csv(scores_frame(everyone, held_out), paths.SCORES_FILE)
+    test_scores = test[[ID, LABEL]].assign(probability=test_proba)  # for paired comparisons
+    writers.write_csv(test_scores, paths.PREDICTIONS_DIR / "test.csv")
     writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
 
 

@@ -54,6 +54,19 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -
     }
 
 
+def test_figures(
+    y: np.ndarray, proba: np.ndarray, threshold: float, samples: int, seed: int
+) -> dict[str, float]:
+    """metrics/evaluate.json's `test` block: TEST_FIGURES and the ROC-AUC's bootstrap interval."""
+    full = classification_metrics(y, proba, threshold)
+    low, high = bootstrap_auc_interval(y, proba, samples, seed)
+    return {
+        **{k: full[k] for k in TEST_FIGURES},
+        "roc_auc_ci95_low": low,
+        "roc_auc_ci95_high": high,
+    }
+
+
 def auc_from_ranks(y: np.ndarray, proba: np.ndarray) -> float:
     """ROC-AUC as the Mann-Whitney statistic (ties count half), as roc_auc_score."""
     from scipy.stats import rankdata
