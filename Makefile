@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: repro test lint report predict bench bench-repro bench-model
+.PHONY: repro test lint report predict bench bench-repro bench-peers
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ lint: $(STAMP)
 
 # Reviewer tooling (oneclick/review/, the `oneclick` command): offline plots and the pull-request
 # report, both git-ignored.
-# make plots            -> dvc_plots/index.html (workspace)   make plots BASE=main -> main vs workspace
+# make plots            -> plots_offline/index.html (workspace)   make plots BASE=main -> main vs workspace
 # make report BASE=main -> report.md + report/*.png
 .PHONY: plots
 plots: $(STAMP)
@@ -48,6 +48,6 @@ bench: $(STAMP)
 bench-repro: $(STAMP)
 	python -m bench.bench_repro $(ARGS)
 
-# Nested CV of the train stage's model selection on the real files (never the test part)
-bench-model: $(STAMP)
-	python -m bench.bench_model --markdown bench/MODEL.md $(ARGS)
+# Our procedure vs the published configurations on the protocol's folds (real files)
+bench-peers: $(STAMP)
+	python -m bench.bench_peers --markdown bench/PEERS.md $(ARGS)

@@ -85,12 +85,12 @@ def main() -> None:
     for name, wall, output in rows:
         ran = ", ".join(re.findall(r"Running stage '(\w+)'", output))
         print(f"{name:<26}{wall:>8.1f}{GOALS[name]:>8.0f}  {ran}")
-    evaluate = metrics["evaluate"]
+    protocol, test = metrics["evaluate"]["protocol"], metrics["evaluate"]["test"]
     print(
-        f"test roc_auc {evaluate['roc_auc']:.4f}, pr_auc {evaluate['pr_auc']:.4f}, "
-        f"brier {evaluate['brier']:.4f}"
+        f"protocol roc_auc {protocol['roc_auc_mean']:.4f} ± {protocol['roc_auc_se']:.4f} "
+        f"({protocol['folds']} folds), log_loss {protocol['log_loss_mean']:.4f}; "
+        f"test roc_auc {test['roc_auc']:.4f}, brier {test['brier']:.4f}"
     )
-    print("train:", json.dumps({k: v for k, v in metrics["train"].items() if "cv" in k}))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from oneclick.core import entry, paths
 
 DRIVER_METHODS = ("auto", "shap", "neighbours")
 CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
-PLOTS_DIR = "dvc_plots"  # git-ignored, like the report's files
+PLOTS_DIR = "plots_offline"  # git-ignored; dvc_plots/ stays DVC's own (dvc plots show)
 REPORT_FILE, REPORT_IMAGES = "report.md", "report"
 
 

@@ -13,7 +13,7 @@ from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import (
     INPUT_FILES,
 )
-from oneclick.data.quality import quality_markdown
+from oneclick.data.quality import quality_figures, quality_markdown
 from oneclick.data.reading import read_raw
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     entry.log.info("clean: %s valid, writing %s", source, paths.CLEAN_DIR)
     for spec in INPUT_FILES:
         writers.write_csv(tables[spec.key], paths.CLEAN_DIR / spec.filename)
-    writers.write_json(quality, paths.DATA_QUALITY_METRICS)
+    writers.write_json(quality_figures(quality), paths.DATA_QUALITY_METRICS)
     writers.write_text(quality_markdown(quality), paths.DATA_QUALITY_REPORT)
     entry.log.info("clean: %s", quality_markdown(quality).split("\n")[2])
 

@@ -1,58 +1,70 @@
-"""Stage `evaluate`: test-part metrics and plot data, honest probabilities for everyone.
+"""Stage `evaluate`: the protocol (the whole procedure refitted in R × K grouped folds of all
+customers), the test part's sanity figures and plot data, honest probabilities for everyone.
 
-Logic: oneclick/model/evaluation.py (this entry point reads params and paths, writes outputs).
+Logic: oneclick/model/evaluation.py, oneclick/model/protocol.py.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sklearn.metrics import (
-    roc_auc_score,
-)
 
 from oneclick.core import config, entry, paths, writers
-from oneclick.data.contract import GROUP, LABEL
+from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import (
-    bootstrap_auc_interval,
-    classification_metrics,
-    out_of_fold,
+    fold_table,
     plot_tables,
+    protocol_inputs,
     scores_frame,
+    test_figures,
 )
 from oneclick.model.pipelines import load_model, predict_declined
+from oneclick.model.procedure import check_params, fit_procedure
+from oneclick.model.protocol import protocol_folds, protocol_metrics, run_protocol
 
 
 def main() -> None:
     params = config.load_params()
-    threshold = params["evaluate"]["threshold"]
-    config.check_fraction("evaluate.threshold", threshold)
+    setting, procedure = params["evaluate"], params["train"]
+    config.check_fraction("evaluate.threshold", setting["threshold"])
+    check_params(procedure)
     spec, model = load_spec(), load_model()
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
-    columns = feature_columns(spec)
-    y_test = test[LABEL].to_numpy()
+    columns, y_test = feature_columns(spec), test[LABEL].to_numpy()
 
     test_proba = predict_declined(model, test[columns])
-    metrics = classification_metrics(y_test, test_proba, threshold)
-    seed = params["train"]["random_state"]
-    samples = params["evaluate"]["bootstrap_samples"]
-    metrics["roc_auc_ci95"] = list(bootstrap_auc_interval(y_test, test_proba, samples, seed))
-    train_proba = out_of_fold(
-        model,
-        train[columns],
-        train[LABEL],
-        train[GROUP],
-        params["train"]["cv_folds"],
-        seed,
-    )
-    metrics["train_out_of_fold_roc_auc"] = roc_auc_score(train[LABEL], train_proba)
-    entry.log.info("evaluate: test ROC-AUC %.4f, F1 %.4f", metrics["roc_auc"], metrics["f1"])
+    samples, seed = setting["bootstrap_samples"], procedure["random_state"]
+    metrics = {"test": test_figures(y_test, test_proba, setting["threshold"], samples, seed)}
 
+    everyone = protocol_inputs(train, test)
+    X, y, groups = everyone[columns], everyone[LABEL], everyone[GROUP]
+    k, repeats = setting["protocol_folds"], setting["protocol_repeats"]
+    folds = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats, k, setting["protocol_seed"])
+    entry.log.info("evaluate: protocol, %d folds of the whole procedure", len(folds))
+    scores, held_out, fold_models = run_protocol(
+        lambda Xf, yf, gf: fit_procedure(spec, procedure, Xf, yf, gf),
+        X,
+        y,
+        groups,
+        folds,
+        setting["n_jobs"],
+    )
+    bins = setting["calibration_bins"]
+    metrics["protocol"] = protocol_metrics(scores, y.to_numpy(), held_out, k, bins)
+    entry.log.info("evaluate: protocol %s", metrics["protocol"])
+
+    import joblib
+
+    paths.FOLD_MODELS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(fold_models, paths.FOLD_MODELS_FILE)
     writers.write_json(metrics, paths.METRICS_DIR / "evaluate.json")
-    bins = params["evaluate"]["calibration_bins"]
-    for name, table in plot_tables(y_test, test_proba, threshold, bins).items():
+    for name, table in plot_tables(y_test, test_proba, setting["threshold"], bins).items():
         writers.write_csv(table, paths.PLOTS_DIR / "evaluate" / name)
-    writers.write_csv(scores_frame(train, train_proba, test, test_proba), paths.SCORES_FILE)
+    writers.write_csv(scores, paths.PLOTS_DIR / "evaluate" / "protocol_folds.csv")
+    writers.write_csv(scores_frame(everyone, held_out), paths.SCORES_FILE)
+    test_scores = test[[ID, LABEL]].assign(probability=test_proba)  # for paired comparisons
+    writers.write_csv(test_scores, paths.PREDICTIONS_DIR / "test.csv")
+    writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
 
 
 if __name__ == "__main__":

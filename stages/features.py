@@ -8,7 +8,13 @@ from __future__ import annotations
 import pandas as pd
 
 from oneclick.core import config, entry, paths, writers
-from oneclick.features.build import build_features, check_merged, plot_phik
+from oneclick.features.build import (
+    build_features,
+    check_merged,
+    feature_figures,
+    features_markdown,
+    plot_phik,
+)
 from oneclick.features.spec import SPEC_FILE
 
 
@@ -19,18 +25,19 @@ def main() -> None:
     name = paths.shown(paths.MERGED_FILE)
     merged = pd.read_csv(paths.MERGED_FILE)
     check_merged(merged, name)
-    train, test, spec, metrics, matrix = build_features(merged, params)
+    train, test, spec, summary, matrix = build_features(merged, params)
     writers.write_csv(train, paths.TRAIN_FILE)
     writers.write_csv(test, paths.TEST_FILE)
     writers.write_json(spec, SPEC_FILE)
-    writers.write_json(metrics, paths.METRICS_DIR / "features.json")
+    writers.write_json(feature_figures(summary), paths.METRICS_DIR / "features.json")
+    writers.write_text(features_markdown(summary), paths.REPORTS_DIR / "features.md")
     writers.save_figure(plot_phik(matrix), paths.PLOTS_DIR / "features" / "phik.png")
     entry.log.info(
         "features: %d train / %d test rows, %d features, dropped %s",
         len(train),
         len(test),
-        metrics["n_features"],
-        [d["dropped"] for d in metrics["dropped"]],
+        summary["n_features"],
+        [d["dropped"] for d in summary["dropped"]],
     )
 
 

@@ -11,6 +11,7 @@ from oneclick.core import config, entry, paths, writers
 from oneclick.data.contract import ID
 from oneclick.segment import plots, report
 from oneclick.segment.selection import (
+    calibration_above,
     check_params,
     profile,
     scored_customers,
@@ -43,11 +44,12 @@ def main() -> None:
     metrics = report.build_metrics(
         rules, segment, everyone, customers, curve, profiled, ranking, params
     )
+    metrics["calibration_above_threshold"] = calibration_above(table, params["threshold"])
     metrics = writers.rounded(metrics)  # the report shows what the JSON holds
 
     writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
     writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
-    writers.write_csv(curve, plots.PLOTS / "value_curve.csv")
+    writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")
     writers.write_json(metrics, paths.SEGMENT_METRICS)
     writers.write_text(report.render(metrics), paths.REPORTS_DIR / "segment.md")
     plots.save_plots(table, mask, curve, metrics, list(importance.index[: params["profile_plots"]]))

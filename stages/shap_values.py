@@ -1,6 +1,7 @@
 """Stage `shap`: SHAP values of every customer's P(declined), per original feature.
 
-Logic: oneclick/explain/values.py (this entry point reads params and paths, writes outputs).
+Each customer is explained by the protocol's models that scored it (one per repeat), the mean
+of which is the probability the segment uses. Logic: oneclick/explain/values.py.
 """
 
 from __future__ import annotations
@@ -18,45 +19,48 @@ from oneclick.explain.values import (
     driver_table,
     explain_parts,
     explanation_parts,
+    importance,
     plot_beeswarm,
     plot_importance,
     require_columns,
     shap_metrics,
 )
 from oneclick.features.spec import feature_columns, load_spec
+from oneclick.model.evaluation import protocol_inputs
 from oneclick.model.pipelines import load_model
 
 
 def main() -> None:
     writers.setup_matplotlib()
     all_params = config.load_params()
-    params, folds = all_params["shap"], all_params["train"]["cv_folds"]
+    params, repeats = all_params["shap"], all_params["evaluate"]["protocol_repeats"]
     spec = load_spec()
     columns = feature_columns(spec)
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
     require_columns({paths.TRAIN_FILE.name: train, paths.TEST_FILE.name: test}, columns)
-    model = load_model()
+    everyone, folds = protocol_inputs(train, test), pd.read_csv(paths.FOLDS_FILE)
+    fold_models = load_model(paths.FOLD_MODELS_FILE)
 
     start = time.perf_counter()
-    seed = all_params["train"]["random_state"]
-    parts = explanation_parts(model, train, test, columns, folds, seed)
-    table, summary = explain_parts(parts, columns, params)
-    entry.log.info("shap: %d customers in %.1f s", len(table), time.perf_counter() - start)
+    parts = explanation_parts(fold_models, everyone, folds, columns)
+    table, summary = explain_parts(parts, columns, params, repeats)
+    seconds = time.perf_counter() - start
+    entry.log.info("shap: %d customers, %s, %.1f s", len(table), summary["explainer"], seconds)
     space, tolerance = summary["output_space"], params["additivity_tolerance"]
     scores = pd.read_csv(paths.SCORES_FILE).set_index(ID)["probability"]
     checks = check_explained(table, columns, space, scores, tolerance)
 
-    everyone = pd.concat([train, test]).set_index(ID).loc[table[ID]].reset_index()
+    everyone = everyone.set_index(ID).loc[table[ID]].reset_index()
     ids, data, values = table[ID].to_numpy(), everyone[columns], table[columns].to_numpy()
     drivers = driver_table(ids, data, values, params["top_drivers"])
-    metrics = shap_metrics(model, summary, table, columns, checks, tolerance)
+    metrics = shap_metrics(checks)
+    ranking = importance(columns, values)
     writers.write_csv(table, paths.SHAP_VALUES_FILE)
     writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
     writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
     writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
-    writers.save_figure(
-        plot_importance(metrics["global_importance"], space), PLOTS / "importance.png"
-    )
+    writers.write_csv(pd.DataFrame(ranking), paths.PLOTS_DIR / "shap_data" / "importance.csv")
+    writers.save_figure(plot_importance(ranking, space), PLOTS / "importance.png")
     beeswarm = plot_beeswarm(
         values, table[BASE].to_numpy(), data, spec, params["random_state"], space
     )

@@ -1,4 +1,4 @@
-"""Stage `train`: the model search on the training part, calibration, models/model.joblib.
+"""Stage `train`: the training procedure fitted on the training part -> models/model.joblib.
 
 Logic: oneclick/model/training.py (this entry point reads params and paths, writes outputs).
 """
@@ -10,29 +10,23 @@ from threadpoolctl import threadpool_limits
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.features.spec import load_spec
-from oneclick.model.training import nested_cv, plot_leaderboard, select_model
+from oneclick.model.training import train_model
 
 
 def main() -> None:
-    writers.setup_matplotlib()
     params = config.load_params()["train"]
     spec = load_spec()
     train = pd.read_csv(paths.TRAIN_FILE)
-    # one BLAS/OpenMP thread per process: parallelism comes from n_jobs worker processes, and
-    # BLAS threads spinning on 2 busy cores cost ~2.5x the CPU time (measured)
+    # one BLAS thread: the same bits on any machine and thread count (and no spinning threads)
     with threadpool_limits(limits=1):
-        model, metrics = select_model(train, spec, params)
-        if params["nested_folds"]:
-            metrics["nested_cv"] = nested_cv(train, spec, params, params["nested_folds"])
+        model, metrics = train_model(train, spec, params)
 
     import joblib
 
     paths.MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, paths.MODEL_FILE)
     writers.write_json(metrics, paths.METRICS_DIR / "train.json")
-    writers.save_figure(
-        plot_leaderboard(metrics["leaderboard"]), paths.PLOTS_DIR / "train" / "leaderboard.png"
-    )
+    entry.log.info("train: %d customers, meta weights %s", len(train), metrics["meta_weight"])
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ def quality_metrics(
     groups: list[list[int]],
     conflicts: list[list[int]],
 ) -> dict[str, Any]:
-    """metrics/data_quality.json: what validate_tables fixed (report) and what clean_tables did."""
+    """What validate_tables fixed (report) and what clean_tables did: the source of
+    reports/data_quality.md and of the figures in metrics/data_quality.json."""
     limit, action, outliers = outlier_rule
     fixes = report["fixes"]
     return {
@@ -54,6 +55,18 @@ def quality_metrics(
             "conflicting_target_groups": len(conflicts),
             "conflicting_items": conflicts,
         },
+    }
+
+
+def quality_figures(quality: dict[str, Any]) -> dict[str, int]:
+    """metrics/data_quality.json: the numbers worth diffing between two runs. The ids, values
+    and fixes themselves are in reports/data_quality.md (and per-customer, never in metrics)."""
+    return {
+        "customers_in": quality["customers"]["in"],
+        "customers_out": quality["customers"]["out"],
+        "value_fixes": quality["fixes_total"],
+        "duplicate_groups": quality["feature_duplicates"]["groups"],
+        "removed_customers": quality["removed_customers"]["count"],
     }
 
 

@@ -1,7 +1,8 @@
 """A fitted model as leaves (a column-wise transform plus an estimator) and their recombination.
 
-Pipeline, soft VotingClassifier and CalibratedClassifierCV are taken apart into leaves that
-recombine by the wrappers' own arithmetic (weighted mean, calibrators); feature_blocks tells
+Pipeline, soft VotingClassifier, CalibratedClassifierCV and StackingClassifier (logistic meta
+model) are taken apart into leaves that recombine by the wrappers' own arithmetic (weighted
+mean, calibrators, the meta model's logistic link); feature_blocks tells
 which transformed columns each raw feature moves, so a leaf can be fed hybrid rows per feature.
 """
 
@@ -12,8 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import VotingClassifier
+from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from oneclick.explain.leaves import Leaf, Transform, estimator_leaf
@@ -23,6 +26,18 @@ Combine = Callable[[list[np.ndarray]], np.ndarray]
 
 class Unsupported(Exception):
     """The structure cannot be decomposed; the caller falls back to a coarser leaf."""
+
+
+def probe_rows(frame: pd.DataFrame, n: int = 100) -> pd.DataFrame:
+    """A few rows that show the transform's structure as the whole frame would: the first n,
+    plus the first row of every value of each text column (a one-hot column no probe row
+    sets would look constant). Structure detection then costs a fraction of the full frame."""
+    picks = set(range(min(n, len(frame))))
+    for name in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[name]):
+            values = frame[name].reset_index(drop=True)
+            picks.update(values.drop_duplicates().index.tolist())
+    return frame.iloc[sorted(picks)]
 
 
 def feature_blocks(transform: Transform, frame: pd.DataFrame) -> list[np.ndarray]:
@@ -66,7 +81,8 @@ def decompose(
     if isinstance(estimator, Pipeline):
         inner = _chain(transform, estimator[:-1]) if len(estimator) > 1 else transform
         return decompose(estimator[-1], inner, decision)
-    if decision and not isinstance(estimator, VotingClassifier | CalibratedClassifierCV):
+    wrappers = VotingClassifier | CalibratedClassifierCV | StackingClassifier
+    if decision and not isinstance(estimator, wrappers):
         if transform is None:
             raise Unsupported(f"{type(estimator).__name__} without a preprocessing step")
         return [estimator_leaf(estimator, transform, decision=True)], lambda outputs: outputs[0]
@@ -74,6 +90,8 @@ def decompose(
         weights = estimator._weights_not_none  # aligned with estimators_ (drops excluded)
         parts = [decompose(e, transform) for e in estimator.estimators_]
         return _mix(parts, lambda values: np.average(values, axis=0, weights=weights))
+    if isinstance(estimator, StackingClassifier) and not decision:
+        return _stacking(estimator, transform)
     if isinstance(estimator, CalibratedClassifierCV) and not decision:
         if estimator.method not in ("sigmoid", "isotonic"):
             raise Unsupported(f"calibration method {estimator.method!r}")
@@ -91,7 +109,7 @@ def decompose(
             return np.mean(out, axis=0)
 
         return _mix(parts, calibrate)
-    if transform is None or isinstance(estimator, VotingClassifier | CalibratedClassifierCV):
+    if transform is None or isinstance(estimator, wrappers):
         raise Unsupported(f"{type(estimator).__name__} here")
     return [estimator_leaf(estimator, transform, decision=False)], lambda outputs: outputs[0]
 
@@ -107,3 +125,26 @@ def _mix(parts: list[tuple[list[Leaf], Combine]], merge: Callable[[list[np.ndarr
         )
 
     return leaves, combine
+
+
+def _stacking(estimator: StackingClassifier, transform: Transform | None) -> tuple[list, Combine]:
+    """A binary stack whose meta model is a logistic regression on the members' outputs: P =
+    expit(w . outputs + b), each output a member's P(class 1) or decision value."""
+    meta = estimator.final_estimator_
+    if not isinstance(meta, LogisticRegression) or estimator.passthrough:
+        raise Unsupported("a stack without a plain logistic meta model")
+    if meta.coef_.shape[0] != 1:
+        raise Unsupported("a stack of more than two classes")
+    methods = estimator.stack_method_
+    if any(m not in ("predict_proba", "decision_function") for m in methods):
+        raise Unsupported(f"stack methods {methods}")
+    parts = [
+        decompose(member, transform, decision=method == "decision_function")
+        for member, method in zip(estimator.estimators_, methods, strict=True)
+    ]
+    weights, intercept = meta.coef_.ravel(), float(meta.intercept_[0])
+
+    def link(values: list[np.ndarray]) -> np.ndarray:
+        return expit(sum(w * v for w, v in zip(weights, values, strict=True)) + intercept)
+
+    return _mix(parts, link)

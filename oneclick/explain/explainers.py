@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import VotingClassifier
+from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.pipeline import Pipeline
 
 from oneclick.core import entry
@@ -44,8 +44,9 @@ def describe(estimator: Any) -> str:
         return f"Pipeline({', '.join(describe(step) for _, step in estimator.steps)})"
     if isinstance(estimator, CalibratedClassifierCV):
         return f"CalibratedClassifierCV[{estimator.method}]({describe(estimator.estimator)})"
-    if isinstance(estimator, VotingClassifier):
-        return f"VotingClassifier({', '.join(describe(e) for _, e in estimator.estimators)})"
+    if isinstance(estimator, VotingClassifier | StackingClassifier):
+        members = ", ".join(describe(e) for _, e in estimator.estimators)
+        return f"{type(estimator).__name__}({members})"
     return type(estimator).__name__
 
 

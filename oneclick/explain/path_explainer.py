@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oneclick.explain.decomposition import Unsupported, decompose, feature_blocks
+from oneclick.explain.decomposition import Unsupported, decompose, feature_blocks, probe_rows
 from oneclick.explain.leaves import Leaf, raw_leaf
 
 
@@ -54,14 +54,15 @@ class PathExplainer:
     ) -> None:
         try:
             self.leaves, self.combine = decompose(model)
+            probe = probe_rows(background)
             for leaf in self.leaves:
-                leaf.blocks = feature_blocks(leaf.transform, background)
-            check = background.iloc[: min(len(background), 200)]
+                leaf.blocks = feature_blocks(leaf.transform, probe)
+            check = probe
             if not np.allclose(self.output(check), model.predict_proba(check)[:, 1], atol=1e-9):
                 raise Unsupported("decomposition does not reproduce predict_proba")
         except Unsupported:
             self.leaves, self.combine = [raw_leaf(model, everyone)], lambda outputs: outputs[0]
-            self.leaves[0].blocks = feature_blocks(self.leaves[0].transform, background)
+            self.leaves[0].blocks = feature_blocks(self.leaves[0].transform, probe_rows(background))
         self.kind = " + ".join(leaf.kind for leaf in self.leaves)
         # a feature no leaf sees is a null player: SHAP 0, and leaving it out of the paths
         # changes no other feature's value

@@ -1,12 +1,13 @@
-"""The shap stage's work: SHAP values for every customer, per original feature, of the very model
-whose probability the segment uses (oneclick.explain.explainers picks and runs the explainer).
+"""The shap stage's work: SHAP values for every customer, per original feature, of the very
+probability the segment uses (oneclick.explain.explainers picks and runs the explainer).
 
-Test customers are explained with the final model. Training customers are explained with the
-out-of-fold model that scored them in the evaluate stage: the final model has seen their labels,
-and a distance-weighted kNN simply returns them, so its explanation of a training customer says
-"I remember you" rather than why the customer is at risk. Each model's background is its own
-training rows. The output space is detected, not assumed: base + sum(SHAP) is compared with
-P(declined) and its log-odds and must match within tolerance, and the explained probabilities
+That probability is the mean of the customer's held-out probabilities over the protocol's
+repeats (data/predictions/scores.csv), so each customer is explained by the models that scored
+it, never by one that saw its label (a distance-weighted kNN simply returns a training label:
+its explanation would say "I remember you"). Each model's background is its own training rows.
+The output space is detected, not assumed: base + sum(SHAP) is compared with P(declined) and
+its log-odds and must match within tolerance (averaging over repeats needs the probability
+space, which every sampled explanation is in), and the explained probabilities
 must equal data/predictions/scores.csv.
 """
 
@@ -21,8 +22,8 @@ import pandas as pd
 
 from oneclick.core import entry, errors, paths
 from oneclick.data.contract import GROUP, ID, LABEL
-from oneclick.explain.explainers import describe, explain_model, output_space
-from oneclick.model.pipelines import out_of_fold_models, predict_declined
+from oneclick.explain.explainers import explain_model, output_space
+from oneclick.model.pipelines import predict_declined
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -95,20 +96,24 @@ def plot_beeswarm(
 
 
 def explanation_parts(
-    model: BaseEstimator,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
+    fold_models: list[BaseEstimator],
+    everyone: pd.DataFrame,
+    folds: pd.DataFrame,
     columns: list[str],
-    folds: int,
-    seed: int,
 ) -> list[tuple[str, BaseEstimator, pd.DataFrame, pd.DataFrame]]:
-    """(name, model, background, customers) per explained part: the test part by the final
-    model against all training rows; each training fold by the out-of-fold model that scored
-    it in the evaluate stage (same folds), against that model's own training rows."""
-    parts = [("final model", model, train[columns], test)]
-    fold_models = out_of_fold_models(model, train[columns], train[LABEL], train[GROUP], folds, seed)
-    for k, (fit, held, fold_model) in enumerate(fold_models, start=1):
-        parts.append((f"fold {k}/{folds}", fold_model, train.iloc[fit][columns], train.iloc[held]))
+    """(name, model, background, customers) per protocol fold, in the evaluate stage's fold
+    order: each customer is explained by every model that scored it (one per repeat), against
+    that model's own training rows."""
+    keys = folds[["repeat", "fold"]].drop_duplicates().sort_values(["repeat", "fold"])
+    if len(keys) != len(fold_models):
+        raise errors.DataError(
+            f"{paths.FOLDS_FILE.name}: {len(keys)} folds, but {len(fold_models)} fold models"
+        )
+    parts = []
+    for (r, f), model in zip(keys.itertuples(index=False), fold_models, strict=True):
+        held = everyone[ID].isin(folds.loc[(folds["repeat"] == r) & (folds["fold"] == f), ID])
+        name = f"repeat {r + 1}, fold {f + 1}"
+        parts.append((name, model, everyone.loc[~held, columns], everyone[held]))
     return parts
 
 
@@ -116,17 +121,23 @@ def explain_parts(
     parts: list[tuple[str, BaseEstimator, pd.DataFrame, pd.DataFrame]],
     columns: list[str],
     params: dict[str, Any],
+    repeats: int,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(table: id, SHAP per feature, base value, model output, sorted by id; summary: explainer,
-    output space, customers and base value per part) for every part, each by its own model."""
-    tables, spaces, explainers, summary = [], set(), set(), {}
-    for name, part_model, background, rows in parts:
+    output space) for every part, each by its own model; a customer's row is the mean over the
+    `repeats` models that scored it. SHAP values are linear in the model, so that mean explains
+    the mean probability, the one the segment uses. Each part gets n_paths / repeats paths (and
+    its own seed), so a customer gets n_paths in all: the same accuracy and cost as one model."""
+    tables, spaces, explainers = [], set(), set()
+    n_paths = max(2, params["n_paths"] // repeats // 2 * 2)  # antithetic pairs
+    for i, (name, part_model, background, rows) in enumerate(parts):
         start = time.perf_counter()
-        values, base, explainer = explain_model(part_model, background, rows[columns], params)
+        part_params = {**params, "n_paths": n_paths, "random_state": params["random_state"] + i}
+        values, base, explainer = explain_model(part_model, background, rows[columns], part_params)
         space, output = output_space(
             base + values.sum(axis=1), predict_declined(part_model, rows[columns])
         )
-        entry.log.info(
+        entry.log.debug(
             "shap: %s, %s, %d customers in %.1f s",
             name,
             explainer,
@@ -139,14 +150,14 @@ def explain_parts(
         tables.append(table)
         spaces.add(space)
         explainers.add(explainer)
-        summary[name] = {"customers": len(rows), "base_value": base}
     if len(spaces) > 1:  # one model family throughout: a mix means a detection went wrong
         raise errors.DataError(f"{paths.MODEL_FILE.name}: SHAP output spaces differ {spaces}")
-    table = pd.concat(tables).sort_values(ID, kind="mergesort").reset_index(drop=True)
+    everything = pd.concat(tables)
+    table = everything.groupby(ID, sort=True).mean().reset_index()
     return table, {
         "explainer": " / ".join(sorted(explainers)),
         "output_space": spaces.pop(),
-        "parts": summary,
+        "paths_per_model": n_paths,
     }
 
 
@@ -181,20 +192,7 @@ def require_columns(frames: dict[str, pd.DataFrame], columns: list[str]) -> None
             raise errors.DataError(f"{name}: missing column(s) {missing}")
 
 
-def shap_metrics(
-    model: Any,
-    summary: dict[str, Any],
-    table: pd.DataFrame,
-    columns: list[str],
-    checks: dict[str, Any],
-    tolerance: float,
-) -> dict[str, Any]:
-    """metrics/shap.json: the explainer used, global importance and the additivity checks."""
-    return {
-        "model": describe(model),
-        **summary,
-        "n_customers": len(table),
-        "n_features": len(columns),
-        "global_importance": importance(columns, table[columns].to_numpy()),
-        "additivity": {**checks, "tolerance": tolerance, "within_tolerance": True},
-    }
+def shap_metrics(checks: dict[str, Any]) -> dict:
+    """metrics/shap.json: numbers worth diffing only (how exactly the SHAP values add up to the
+    scored probabilities); the ranking of features goes to plots/shap/importance.csv."""
+    return {"additivity": checks}

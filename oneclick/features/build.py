@@ -158,16 +158,57 @@ def build_features(
     drops += collinear_drops(matrix.loc[kept, kept], params["collinearity_threshold"])
     spec = make_spec(numeric, engineered, [d["dropped"] for d in drops])
     columns = [*KEY_COLUMNS, *feature_columns(spec)]
-    metrics = {
+    summary = {
         "n_train": len(train),
         "n_test": len(test),
         "declined_share_train": float(train[LABEL].mean()),
         "declined_share_test": float(test[LABEL].mean()),
         "n_features": len(columns) - len(KEY_COLUMNS),
         "engineered": engineered,
-        "collinearity_threshold": params["collinearity_threshold"],
         "dropped": drops,
         "phik_top_pairs": top_pairs(matrix, params["phik_top_pairs"]),
         "phik_with_target": matrix[LABEL].drop(LABEL).to_dict(),
     }
-    return train[columns], test[columns], spec, metrics, matrix
+    return train[columns], test[columns], spec, summary, matrix
+
+
+def feature_figures(summary: dict[str, Any]) -> dict[str, int]:
+    """metrics/features.json: the numbers worth diffing (the rest: reports/features.md)."""
+    keys = ("n_train", "n_test", "n_features")
+    return {**{k: summary[k] for k in keys}, "dropped_features": len(summary["dropped"])}
+
+
+def features_markdown(summary: dict[str, Any]) -> str:
+    """reports/features.md: the split, engineered and dropped features, the strongest phik."""
+    lines = [
+        "# Features",
+        "",
+        f"Training part {summary['n_train']} customers "
+        f"({summary['declined_share_train']:.1%} declined), test part {summary['n_test']} "
+        f"({summary['declined_share_test']:.1%}); {summary['n_features']} model features.",
+        "",
+        f"Engineered: {', '.join(summary['engineered']) or 'none'}.",
+        "",
+        "| dropped | reason | kept instead | phik |",
+        "|---|---|---|---|",
+        *(
+            f"| {d['dropped']} | {d['reason']} | {d.get('kept', '')} | {d.get('phik', '')} |"
+            for d in summary["dropped"]
+        ),
+        "",
+        "Strongest feature pairs (phik, training part):",
+        "",
+        "| a | b | phik |",
+        "|---|---|---|",
+        *(f"| {p['a']} | {p['b']} | {p['phik']:.3f} |" for p in summary["phik_top_pairs"]),
+        "",
+        "phik with the target:",
+        "",
+        "| feature | phik |",
+        "|---|---|",
+        *(
+            f"| {name} | {value:.3f} |"
+            for name, value in sorted(summary["phik_with_target"].items(), key=lambda x: -x[1])
+        ),
+    ]
+    return "\n".join(lines) + "\n"

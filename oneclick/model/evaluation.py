@@ -1,8 +1,11 @@
-"""The `evaluate` stage's work: test metrics, plot data, honest probabilities for everyone.
+"""The `evaluate` stage's work: the protocol's scores, the test part's sanity figures and plot
+data, and honest probabilities for everyone.
 
-The test part is used here for the first time. Training customers get out-of-fold
-probabilities (a clone of the chosen pipeline refit per fold), never in-sample ones, so every
-probability in data/predictions/scores.csv comes from a model that did not see that customer.
+The judge of a procedure is the protocol (oneclick/model/protocol.py): the whole procedure
+refitted inside every fold of R × K grouped folds over all customers. The published test part
+stays, scored by the final model, as a figure comparable with published write-ups (with its
+bootstrap interval), never as the gate. Every customer's probability in
+data/predictions/scores.csv is the mean of its held-out probabilities over the repeats.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-from sklearn.pipeline import Pipeline
 
 from oneclick.data.contract import ID, LABEL, TARGET_NEGATIVE, TARGET_POSITIVE
-from oneclick.model.pipelines import out_of_fold_models, predict_declined
+
+# the test part's figures worth diffing (the rest: plot data, e.g. the confusion matrix)
+TEST_FIGURES = ("roc_auc", "pr_auc", "brier", "log_loss", "f1")
 
 
 def classification_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -40,7 +44,6 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -
         "pr_auc": average_precision_score(y, proba),
         "brier": brier_score_loss(y, proba),
         "log_loss": log_loss(y, proba, labels=[0, 1]),
-        "threshold": threshold,
         "f1": f1_score(y, predicted, zero_division=0),
         "precision": precision_score(y, predicted, zero_division=0),
         "recall": recall_score(y, predicted, zero_division=0),
@@ -48,6 +51,19 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -
         "confusion": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
         "n": len(y),
         "positive_share": float(np.mean(y)),
+    }
+
+
+def test_figures(
+    y: np.ndarray, proba: np.ndarray, threshold: float, samples: int, seed: int
+) -> dict[str, float]:
+    """metrics/evaluate.json's `test` block: TEST_FIGURES and the ROC-AUC's bootstrap interval."""
+    full = classification_metrics(y, proba, threshold)
+    low, high = bootstrap_auc_interval(y, proba, samples, seed)
+    return {
+        **{k: full[k] for k in TEST_FIGURES},
+        "roc_auc_ci95_low": low,
+        "roc_auc_ci95_high": high,
     }
 
 
@@ -96,25 +112,33 @@ def confusion_table(y: np.ndarray, proba: np.ndarray, threshold: float) -> pd.Da
     return pd.DataFrame({"actual": names[y], "predicted": names[(proba >= threshold).astype(int)]})
 
 
-def out_of_fold(
-    model: Pipeline, X: pd.DataFrame, y: pd.Series, groups: pd.Series, folds: int, seed: int
-) -> np.ndarray:
-    """P(declined) for each training row from a clone of model fitted without that row's fold
-    (duplicate groups kept inside one fold)."""
-    proba = np.empty(len(X))
-    for _, held, fold_model in out_of_fold_models(model, X, y, groups, folds, seed):
-        proba[held] = predict_declined(fold_model, X.iloc[held])
-    return proba
+def protocol_inputs(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Every customer (both parts, by id): the protocol's folds are drawn over all of them."""
+    everyone = pd.concat([train.assign(split="train"), test.assign(split="test")])
+    return everyone.sort_values(ID, kind="mergesort").reset_index(drop=True)
 
 
-def scores_frame(
-    train: pd.DataFrame, train_proba: np.ndarray, test: pd.DataFrame, test_proba: np.ndarray
-) -> pd.DataFrame:
+def fold_table(everyone: pd.DataFrame, folds: list) -> pd.DataFrame:
+    """id, repeat, fold: which outer fold held each customer out in each repeat (the shap
+    stage explains every customer with the models that scored it)."""
     parts = [
-        pd.DataFrame({ID: frame[ID], "split": split, LABEL: frame[LABEL], "probability": proba})
-        for frame, split, proba in [(train, "train", train_proba), (test, "test", test_proba)]
+        pd.DataFrame({ID: everyone[ID].to_numpy()[held], "repeat": r, "fold": f})
+        for r, f, _, held in folds
     ]
-    return pd.concat(parts).sort_values(ID, kind="mergesort").reset_index(drop=True)
+    return pd.concat(parts).sort_values([ID, "repeat"], kind="mergesort").reset_index(drop=True)
+
+
+def scores_frame(everyone: pd.DataFrame, held_out: np.ndarray) -> pd.DataFrame:
+    """id, split, declined, probability: the mean over repeats of each customer's held-out
+    P(declined), so no customer is scored by a model that saw its label."""
+    return pd.DataFrame(
+        {
+            ID: everyone[ID],
+            "split": everyone["split"],
+            LABEL: everyone[LABEL],
+            "probability": held_out.mean(axis=0),
+        }
+    )
 
 
 def plot_tables(

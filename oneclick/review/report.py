@@ -19,12 +19,14 @@ from oneclick.core.entry import log
 from oneclick.core.paths import PLOTS_DIR, ROOT, SEGMENT_METRICS
 from oneclick.core.writers import write_text
 from oneclick.review.plots import clear_dir, fetch_plots, named_plots, render_png, slug
-from oneclick.review.tables import is_number, metric_rows, param_rows, table
+from oneclick.review.tables import change, fmt, is_number, metric_rows, param_rows, table
 from oneclick.review.vcs import dvc_json, git
+from oneclick.review.verdicts import headline_rows
 
 HEAD = "workspace"  # DVC's name for the checked-out files
 SEGMENT_BLOCK = "segment."  # its summary of the segment (the rest: everyone, offers, drivers)
 SHAP_PLOTS = PLOTS_DIR / "shap"
+HEADLINE_SEGMENT = ("segment.size", "segment.expected_profit_at_risk_total")
 
 
 def segment_spec(diff: dict[str, dict], base: str) -> dict[str, Any] | None:
@@ -71,6 +73,30 @@ def ci_run_url(env: dict[str, str]) -> str | None:
     return "{}/{}/actions/runs/{}".format(*(env[k] for k in keys))
 
 
+def headline(rows: list[dict[str, Any]], note: str | None, metrics: dict) -> list[str]:
+    """The report's opening: model quality with verdicts beyond noise, then the segment."""
+    lines = ["### Headline"]
+    header = ["", "base", HEAD, "head − base", "verdict"]
+    cells = [[r["metric"], fmt(r["base"]), fmt(r["head"]), r["change"], r["verdict"]] for r in rows]
+    segment = diff_for(metrics, SEGMENT_METRICS.relative_to(ROOT).as_posix())
+    for key in HEADLINE_SEGMENT:
+        if key in segment:
+            old, new = segment[key].get("old"), segment[key].get("new")
+            cells.append([key, fmt(old), fmt(new), change(old, new), "no verdict"])
+    lines.append(table(header, cells) if cells else "Nothing to compare.")
+    if note:
+        lines.append(note)
+    lines.append(
+        "Protocol scores: paired per-fold differences on the same folds (mean ± corrected SE, "
+        "t-test); test part: paired bootstrap over the same customers; a verdict only at p < 0.05."
+    )
+    return lines
+
+
+def diff_for(metrics: dict, path: str) -> dict:
+    return metrics.get(path, {})
+
+
 def build_report(
     base: str,
     heading: str,
@@ -78,14 +104,17 @@ def build_report(
     metrics: dict,
     images: list[tuple[str, str]],
     run_url: str | None = None,
+    verdicts: tuple[list[dict[str, Any]], str | None] = ([], None),
 ) -> str:
     """The report's Markdown from DVC's params/metrics diffs and (title, relative path) images."""
     moved, same = metric_rows(metrics)
-    parts = [f"## Pipeline report: `{HEAD}` vs `{base}`", heading, "### Params changed"]
+    parts = [f"## Pipeline report: `{HEAD}` vs `{base}`", heading]
+    parts += headline(*verdicts, metrics)
+    parts.append("### Params changed")
     rows = param_rows(params)
     parts.append(table(["param", base, HEAD], rows) if rows else "No params changed.")
-    parts.append("### Metrics moved")
-    header = ["metric", base, HEAD, "change", "verdict"]
+    parts.append("### Metrics moved (no verdicts: see the headline)")
+    header = ["metric", base, HEAD, "change"]
     parts.append(table(header, moved) if moved else "No metric moved.")
     if same:
         parts.append(
@@ -137,6 +166,8 @@ def report(base: str, out_file: str, images: str) -> None:
     clear_dir(images_dir)
     log.info("rendering report images to %s", images_dir)
     images = render_images(base, metrics, images_dir, out.parent)
-    text = build_report(base, heading(base), params, metrics, images, ci_run_url(dict(os.environ)))
+    run_url = ci_run_url(dict(os.environ))
+    verdicts = headline_rows(base)
+    text = build_report(base, heading(base), params, metrics, images, run_url, verdicts)
     write_text(text, out)
     print(f"{out} ({len(images)} images in {images_dir})")

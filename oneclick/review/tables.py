@@ -1,7 +1,7 @@
 """DVC's params/metrics diffs (`dvc params|metrics diff --json`) as Markdown tables.
 
-A metric's name says whether a move is good: `roc_auc` up is better, `brier` down is better,
-`segment_size` has no better side (it is a business trade-off), `*_std` neither.
+A metric's name says which side is better (`roc_auc` up, `brier` down; `segment_size` has none:
+it is a business trade-off); oneclick/review/verdicts.py uses that only beyond noise.
 """
 
 from __future__ import annotations
@@ -49,26 +49,25 @@ def fmt(value: Any) -> str:
     return "—" if value is None else " ".join(str(value).split()).replace("|", "\\|")
 
 
-def change(key: str, old: Any, new: Any) -> tuple[str, str]:
-    """Arrow with signed difference, and the verdict (better/worse) where the metric has one."""
+def change(old: Any, new: Any) -> str:
+    """Arrow with the signed difference. No verdict: a move of one number says nothing about
+    noise (verdicts come from oneclick/review/verdicts.py, paired on the same folds)."""
     if old == new:
-        return "=", ""
+        return "="
     if not (is_number(old) and is_number(new)):
-        return ("new" if old is None else "removed" if new is None else "changed"), ""
+        return "new" if old is None else "removed" if new is None else "changed"
     diff = new - old
-    arrow = "↑" if diff > 0 else "↓"
-    verdict = {1: "✅ better", -1: "❌ worse"}.get(direction(key) * (1 if diff > 0 else -1), "")
-    return f"{arrow} {diff:+.4g}", verdict
+    return f"{'↑' if diff > 0 else '↓'} {diff:+.4g}"
 
 
 def metric_rows(diff: dict[str, dict]) -> tuple[list[list[str]], list[list[str]]]:
-    """Rows (metric, base, head, change, verdict) of moved metrics and of unchanged ones."""
+    """Rows (metric, base, head, change) of moved metrics and of unchanged ones."""
     moved, same = [], []
     for path in sorted(diff):
         for key in sorted(diff[path]):
             old, new = diff[path][key].get("old"), diff[path][key].get("new")
-            arrow, verdict = change(key, old, new)
-            row = [f"`{Path(path).stem}` {key}", fmt(old), fmt(new), arrow, verdict]
+            arrow = change(old, new)
+            row = [f"`{Path(path).stem}` {key}", fmt(old), fmt(new), arrow]
             (same if arrow == "=" else moved).append(row)
     return moved, same
 

@@ -1,6 +1,6 @@
 """The `segment` stage's work: the valuable customers at risk, why they slip, what to offer.
 
-Segment = P(declined) >= threshold (honest probabilities: out-of-fold for training customers)
+Segment = P(declined) >= threshold (honest probabilities: held out for every customer)
 and profit >= its profit_quantile over all scored customers (and the optional extra condition),
 ranked by expected profit at risk = P(declined) x profit. Decline drivers come from SHAP, offers
 from the rule table (stages/offers.py); report and plots from stages/segment_report.py.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from oneclick.core import config, errors, paths
-from oneclick.data.contract import FEATURES, ID, PROFIT
+from oneclick.data.contract import FEATURES, ID, LABEL, PROFIT
 from oneclick.segment import report as report
 from oneclick.segment.offers import assign_offers_bulk, decline_order, parse_offers, render_bulk
 
@@ -179,3 +179,15 @@ def scored_customers(
     extra = values.drop(columns=[c for c in values.columns if c in table.columns])
     table = table.merge(extra, left_on=ID, right_index=True, how="left")
     return table, [*FEATURES, *extra.columns]
+
+
+def calibration_above(table: pd.DataFrame, threshold: float) -> dict[str, float]:
+    """Calibration where the segment's cut falls: among customers with P(declined) >= threshold,
+    the mean probability against the observed decline rate (held-out probabilities and this
+    period's labels: an honest check of the number the segment ranks by)."""
+    above = table[table[PROBABILITY] >= threshold]
+    out: dict[str, float] = {"customers": len(above)}
+    if LABEL in table and len(above):
+        out["mean_probability"] = float(above[PROBABILITY].mean())
+        out["observed_decline_rate"] = float(above[LABEL].mean())
+    return out

@@ -33,8 +33,8 @@ from oneclick.explain.decomposition import Unsupported, feature_blocks
 from oneclick.explain.explainers import choose_explainer, explain_model, fold, output_space
 from oneclick.explain.leaves import libsvm_binary_proba
 from oneclick.explain.path_explainer import PathExplainer
-from oneclick.model.evaluation import out_of_fold
-from oneclick.model.pipelines import predict_declined
+from oneclick.model.evaluation import fold_table, protocol_inputs
+from oneclick.model.protocol import protocol_folds, run_protocol
 
 PARAMS = {
     "n_paths": 64,
@@ -113,7 +113,7 @@ MODELS = {  # name -> (model, what PathExplainer should decompose it into)
         StackingClassifier(
             [("lr", pipe(LogisticRegression())), ("knn", pipe(KNeighborsClassifier(5)))], cv=3
         ),
-        "model (raw rows)",
+        "LogisticRegression + KNN",
     ),
 }
 
@@ -297,53 +297,73 @@ def customers_table(data, n_duplicates: int = 4) -> tuple[pd.DataFrame, pd.DataF
     return table.iloc[:45].reset_index(drop=True), table.iloc[45:].reset_index(drop=True)
 
 
-def test_training_customers_are_explained_by_a_model_that_never_saw_them(data) -> None:
+def protocol_parts(data, repeats: int = 2) -> tuple:
+    """Everyone (id, label, group), the protocol's folds table, fitted fold models and parts."""
     train, test = customers_table(data)
+    everyone = protocol_inputs(train, test)
     columns = ["pages", "promo", "category", "service"]
-    model = pipe(KNeighborsClassifier(5, weights="distance")).fit(train[columns], train[LABEL])
-    # the final model remembers its training labels exactly: explaining it there is pointless
-    assert (predict_declined(model, train[columns]) == train[LABEL]).all()
-    parts = sv.explanation_parts(model, train, test, columns, folds=3, seed=0)
-    assert [name for name, *_ in parts] == ["final model", "fold 1/3", "fold 2/3", "fold 3/3"]
-    explained = np.concatenate([rows[ID].to_numpy() for _, _, _, rows in parts])
-    assert sorted(explained) == sorted([*train[ID], *test[ID]])  # everyone exactly once
-    for name, part_model, background, rows in parts[1:]:
-        assert not set(rows.index) & set(background.index), name  # background = its fit rows
-        assert len(background) + len(rows) == len(train)
-        assert part_model[-1].n_samples_fit_ == len(background)  # fitted on exactly those
-        assert set(rows[GROUP]).isdisjoint(train.loc[background.index, GROUP])  # pairs together
-    # the fold models are exactly the evaluate stage's out-of-fold models
-    oof = out_of_fold(model, train[columns], train[LABEL], train[GROUP], 3, 0)
-    table, summary = sv.explain_parts(parts, columns, PARAMS)
-    by_id = table.set_index(ID)[sv.OUTPUT]
-    assert np.allclose(by_id.loc[train[ID]].to_numpy(), oof, atol=0)
-    assert summary["output_space"] == "probability" and set(summary["parts"]) == {
-        name for name, *_ in parts
-    }
-    scores = pd.Series(
-        np.r_[oof, predict_declined(model, test[columns])], index=[*train[ID], *test[ID]]
+    X, y, groups = everyone[columns], everyone[LABEL], everyone[GROUP]
+    folds = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats, 3, 0)
+
+    def fit(Xf, yf, gf):
+        return pipe(KNeighborsClassifier(5, weights="distance")).fit(Xf, yf)
+
+    _, held_out, models = run_protocol(fit, X, y, groups, folds)
+    table = fold_table(everyone, folds)
+    return (
+        everyone,
+        columns,
+        held_out,
+        models,
+        sv.explanation_parts(models, everyone, table, columns),
     )
+
+
+def test_every_customer_is_explained_by_each_model_that_scored_it_and_none_that_saw_it(
+    data,
+) -> None:
+    everyone, columns, held_out, models, parts = protocol_parts(data)
+    assert len(parts) == len(models) == 6
+    explained = np.concatenate([rows[ID].to_numpy() for _, _, _, rows in parts])
+    assert sorted(explained) == sorted(np.tile(everyone[ID], 2))  # once per repeat
+    for name, part_model, background, rows in parts:
+        assert not set(rows.index) & set(background.index), name  # background = its fit rows
+        assert len(background) + len(rows) == len(everyone)
+        assert part_model[-1].n_samples_fit_ == len(background)  # fitted on exactly those
+        assert set(rows[GROUP]).isdisjoint(everyone.loc[background.index, GROUP])
+    params = {**PARAMS, "n_paths": 2 * PARAMS["n_paths"]}  # split over the 2 repeats
+    table, summary = sv.explain_parts(parts, columns, params, repeats=2)
+    assert summary["paths_per_model"] == PARAMS["n_paths"]
+    by_id = table.set_index(ID)[sv.OUTPUT]
+    # the explained output is the mean held-out probability: scores.csv's
+    np.testing.assert_allclose(
+        by_id.loc[everyone[ID]].to_numpy(), held_out.mean(axis=0), atol=1e-12
+    )
+    scores = pd.Series(held_out.mean(axis=0), index=everyone[ID])
     checks = sv.check_explained(table, columns, "probability", scores, 1e-9)
     assert checks["max_abs_gap_to_scores"] <= 1e-12 and checks["max_abs_error"] <= 1e-9
 
 
 def test_explanations_of_another_probability_than_the_scored_one_are_refused(data) -> None:
-    train, test = customers_table(data)
-    columns = ["pages", "promo", "category", "service"]
-    model = pipe(KNeighborsClassifier(5, weights="distance")).fit(train[columns], train[LABEL])
-    parts = sv.explanation_parts(model, train, test, columns, folds=3, seed=0)
-    table, _ = sv.explain_parts(parts, columns, PARAMS)
-    # scores.csv from the final model in-sample (the old mistake): training customers differ
-    in_sample = pd.Series(
-        predict_declined(model, pd.concat([train, test])[columns]), index=[*train[ID], *test[ID]]
-    )
+    everyone, columns, held_out, _, parts = protocol_parts(data)
+    table, _ = sv.explain_parts(parts, columns, PARAMS, repeats=2)
+    # one repeat's probabilities instead of the mean over repeats: they differ
+    one_repeat = pd.Series(held_out[0], index=everyone[ID])
     with pytest.raises(DataError, match=r"scores\.csv: probability differs .* rerun the evaluate"):
-        sv.check_explained(table, columns, "probability", in_sample, 1e-6)
+        sv.check_explained(table, columns, "probability", one_repeat, 1e-6)
+    mean = pd.Series(held_out.mean(axis=0), index=everyone[ID])
     with pytest.raises(DataError, match=r"scores\.csv"):  # a customer without a score
-        sv.check_explained(table, columns, "probability", in_sample.iloc[1:], 1e-6)
+        sv.check_explained(table, columns, "probability", mean.iloc[1:], 1e-6)
     broken = table.assign(**{sv.BASE: table[sv.BASE] + 0.01})
     with pytest.raises(DataError, match="miss the model output"):
-        sv.check_explained(broken, columns, "probability", in_sample, 1e-6)
+        sv.check_explained(broken, columns, "probability", mean, 1e-6)
+
+
+def test_fold_models_and_folds_out_of_step_are_refused(data) -> None:
+    everyone, columns, _, models, _ = protocol_parts(data)
+    table = pd.DataFrame({ID: everyone[ID], "repeat": 0, "fold": 0})
+    with pytest.raises(DataError, match=r"folds\.csv: 1 folds, but 6 fold models"):
+        sv.explanation_parts(models, everyone, table, columns)
 
 
 # --- integration: the stage's outputs in the reproduced sample project -----------------------
@@ -355,16 +375,15 @@ def test_shap_stage_outputs(reproduced_project: Path) -> None:
     scores = pd.read_csv(repo / "data/predictions/scores.csv")
     assert values["id"].tolist() == sorted(scores["id"])
     metrics = json.loads((repo / "metrics/shap.json").read_text(encoding="utf-8"))
-    features = [f["feature"] for f in metrics["global_importance"]]
+    features = pd.read_csv(repo / "plots/shap_data/importance.csv")["feature"].tolist()
     assert sorted(features) == sorted(set(values.columns) - {"id", "base_value", "model_output"})
     total = values["base_value"] + values[features].sum(axis=1)
     assert (total - values["model_output"]).abs().max() <= 1e-5  # CSV rounding only
-    assert metrics["additivity"]["within_tolerance"] and metrics["n_customers"] == len(values)
-    if metrics["output_space"] == "probability":  # every customer: the probability scored
-        merged = scores.merge(values, on="id")
-        assert (merged["probability"] - merged["model_output"]).abs().max() <= 1e-5
-    assert sum(part["customers"] for part in metrics["parts"].values()) == len(values)
-    assert metrics["additivity"]["max_abs_gap_to_scores"] <= metrics["additivity"]["tolerance"]
+    assert metrics["n_customers"] == len(values)
+    merged = scores.merge(values, on="id")  # every customer: the probability scored
+    assert (merged["probability"] - merged["model_output"]).abs().max() <= 1e-5
+    tolerance = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["shap"]
+    assert metrics["additivity"]["max_abs_gap_to_scores"] <= tolerance["additivity_tolerance"]
     top = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["shap"]["top_drivers"]
     drivers = pd.read_csv(repo / "data/shap/drivers.csv")
     assert drivers.groupby("id").size().eq(top).all() and drivers["id"].nunique() == len(values)

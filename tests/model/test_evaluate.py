@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 
 from oneclick.data.contract import ID, LABEL, TARGET_NEGATIVE, TARGET_POSITIVE
@@ -18,8 +17,9 @@ from oneclick.model.evaluation import (
     calibration_table,
     classification_metrics,
     confusion_table,
-    out_of_fold,
+    fold_table,
     precision_recall_table,
+    protocol_inputs,
     roc_table,
     scores_frame,
 )
@@ -110,34 +110,6 @@ def test_confusion_table_uses_the_store_labels() -> None:
     ]
 
 
-def test_out_of_fold_never_predicts_a_row_with_a_model_that_saw_its_group() -> None:
-    """Labels are pure noise, every customer has an identical twin in its group. A 1-nearest-
-    neighbour model that saw the twin predicts the label perfectly; out of fold it must not."""
-    rng = np.random.default_rng(2)
-    n = 150
-    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
-    y = pd.Series(rng.integers(0, 2, n))
-    X2, y2 = pd.concat([X, X], ignore_index=True), pd.concat([y, y], ignore_index=True)
-    groups = pd.Series(np.tile(np.arange(n), 2))
-    model = make_pipeline(KNeighborsClassifier(1)).fit(X2, y2)
-    assert roc_auc_score(y2, predict_declined(model, X2)) == 1.0  # in-sample: memorised
-    oof = out_of_fold(model, X2, y2, groups, folds=5, seed=0)
-    assert abs(roc_auc_score(y2, oof) - 0.5) < 0.12
-    assert np.array_equal(oof, out_of_fold(model, X2, y2, groups, folds=5, seed=0))
-
-
-def test_scores_frame_covers_everyone_once_sorted_by_id() -> None:
-    train_part = pd.DataFrame({ID: [3, 1], LABEL: [1, 0]})
-    test_part = pd.DataFrame({ID: [2], LABEL: [1]})
-    scores = scores_frame(train_part, np.array([0.7, 0.2]), test_part, np.array([0.9]))
-    assert scores.to_dict("list") == {
-        ID: [1, 2, 3],
-        "split": ["train", "test", "train"],
-        LABEL: [0, 1, 1],
-        "probability": [0.2, 0.9, 0.7],
-    }
-
-
 def test_predict_declined_refuses_unexpected_classes() -> None:
     X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
     model = make_pipeline(LogisticRegression()).fit(X, ["no", "no", "yes", "yes"])
@@ -146,3 +118,26 @@ def test_predict_declined_refuses_unexpected_classes() -> None:
 
 
 # --- the three stage mains, chained ---------------------------------------------------------
+
+
+def test_protocol_inputs_hold_everyone_by_id_with_their_part() -> None:
+    train_part = pd.DataFrame({ID: [3, 1], LABEL: [1, 0]})
+    test_part = pd.DataFrame({ID: [2], LABEL: [1]})
+    everyone = protocol_inputs(train_part, test_part)
+    assert everyone[ID].tolist() == [1, 2, 3]
+    assert everyone["split"].tolist() == ["train", "test", "train"]
+
+
+def test_scores_are_the_mean_held_out_probability_and_folds_say_who_held_whom_out() -> None:
+    everyone = pd.DataFrame({ID: [1, 2, 3], "split": ["train", "test", "train"], LABEL: [0, 1, 1]})
+    held_out = np.array([[0.2, 0.9, 0.7], [0.4, 0.7, 0.5]])
+    scores = scores_frame(everyone, held_out)
+    assert scores.to_dict("list") == {
+        ID: [1, 2, 3],
+        "split": ["train", "test", "train"],
+        LABEL: [0, 1, 1],
+        "probability": pytest.approx([0.3, 0.8, 0.6]),
+    }
+    folds = [(0, 0, np.array([1, 2]), np.array([0])), (0, 1, np.array([0]), np.array([1, 2]))]
+    table = fold_table(everyone, folds)
+    assert table.to_dict("list") == {ID: [1, 2, 3], "repeat": [0, 0, 0], "fold": [0, 1, 1]}

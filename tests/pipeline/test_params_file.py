@@ -26,7 +26,7 @@ PARAMS = ROOT / "params.yaml"
 OVERRIDES = {
     "segment.threshold": (0.6, 0.5),
     "data.raw_dir": ("../shared/data/oneclick", "data/other"),
-    "train.nested_folds": (5, 3),
+    "train.knn.n_neighbors": (25, 15),
 }
 
 

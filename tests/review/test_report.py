@@ -4,6 +4,7 @@ branch of the reproduced project (STAMP= skips the venv bootstrap: the test alre
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -42,14 +43,12 @@ def test_direction_reads_the_metric_name() -> None:
     assert dt.direction("precision_at_k") == 1 and dt.direction("prece") == 0  # whole words only
 
 
-def test_change_arrow_and_verdict() -> None:
-    assert dt.change("roc_auc", 0.8, 0.85) == ("↑ +0.05", "✅ better")
-    assert dt.change("brier", 0.1, 0.12) == ("↑ +0.02", "❌ worse")
-    assert dt.change("brier", 0.12, 0.1) == ("↓ -0.02", "✅ better")
-    assert dt.change("size", 40, 55) == ("↑ +15", "")
-    assert dt.change("x", 1, 1) == ("=", "") and dt.change("x", "a", "a") == ("=", "")
-    assert dt.change("x", None, 1)[0] == "new" and dt.change("x", 1, None)[0] == "removed"
-    assert dt.change("x", True, False)[0] == "changed"
+def test_change_shows_the_move_and_never_a_verdict() -> None:
+    assert dt.change(0.8, 0.85) == "↑ +0.05" and dt.change(0.12, 0.1) == "↓ -0.02"
+    assert dt.change(40, 55) == "↑ +15"
+    assert dt.change(1, 1) == "=" and dt.change("a", "a") == "="
+    assert dt.change(None, 1) == "new" and dt.change(1, None) == "removed"
+    assert dt.change(True, False) == "changed"
 
 
 def test_cells_stay_on_one_table_row() -> None:
@@ -68,14 +67,34 @@ def test_metric_rows_split_moved_from_unchanged() -> None:
         "`segment` profit_at_risk",
         "`segment` size",
     ]
-    assert moved[3][1:] == ["200.5", "180.25", "↓ -20.25", ""]
+    assert moved[3][1:] == ["200.5", "180.25", "↓ -20.25"]
 
 
 def test_build_report_tables_and_images() -> None:
     params = {"params.yaml": {PARAM: {"old": 0.7, "new": 0.6, "diff": -0.1}}}
-    text = rp.build_report("main", "Base `main`.", params, METRICS, [("ROC", "report/roc.png")])
+    verdicts = (
+        [
+            {
+                "metric": "protocol roc_auc",
+                "base": 0.9,
+                "head": 0.91,
+                "change": "+0.0100 ± 0.0090 (p = 0.28)",
+                "verdict": "within noise",
+            }
+        ],
+        "Test part not compared.",
+    )
+    images = [("ROC", "report/roc.png")]
+    segment = {**METRICS["metrics/segment.json"], "segment.size": {"old": 40, "new": 55}}
+    metrics = {**METRICS, "metrics/segment.json": segment}
+    text = rp.build_report("main", "Base `main`.", params, metrics, images, None, verdicts)
+    assert text.index("### Headline") < text.index("### Params changed")
+    assert "| protocol roc_auc | 0.9 | 0.91 | +0.0100 ± 0.0090 (p = 0.28) | within noise |" in text
+    assert "| segment.size | 40 | 55 | ↑ +15 | no verdict |" in text
+    assert "Test part not compared." in text
     assert f"| `{PARAM}` | 0.7 | 0.6 |" in text
-    assert "| `evaluate` test.roc_auc | 0.8 | 0.85 | ↑ +0.05 | ✅ better |" in text
+    assert "| `evaluate` test.roc_auc | 0.8 | 0.85 | ↑ +0.05 |" in text
+    assert "better" not in text.split("### Metrics moved")[1]
     assert "<summary>Unchanged metrics (1)</summary>" in text
     assert "![ROC](report/roc.png)" in text
     empty = rp.build_report("main", "", {}, {}, [])
@@ -185,6 +204,12 @@ def test_make_report_against_main(branch_repo) -> None:
     assert "report.md" in result.stdout
     text = (repo / "report.md").read_text(encoding="utf-8")
     assert f"| `{PARAM}` | {old} | {new} |" in text
+    head = text.split("### Params changed")[0]
+    # only segment params changed: the same folds, the same model, nothing but noise to report
+    assert re.search(
+        r"\| protocol roc_auc \| [^|]+ \| [^|]+ \| \+0\.0000 [^|]*\| within noise \|", head
+    )
+    assert "| test roc_auc |" in head and "worse" not in head and "better" not in head
     moved = text.split("### Metrics moved")[1].split("<details>")[0]
     assert re.search(r"\| `segment` \S+ \| [^|]+ \| [^|]+ \| [↑↓] ", moved)
     images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
@@ -216,10 +241,34 @@ def test_make_plots_offline_page(branch_repo) -> None:
     assert "<h2>plots/evaluate/roc.csv</h2>" not in html, "ROC already draws roc.csv"
     for src in re.findall(r'<figure><a href="([^"]+)"', html):
         assert (out / src).is_file(), src
-    assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, "dvc_plots must be ignored"
+    assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, (
+        "the offline plots page must be ignored"
+    )
 
 
 def test_failed_command_becomes_its_error_line() -> None:
     assert first_error("noise\nERROR: unknown Git revision 'x'\nhint") == "unknown Git revision 'x'"
     assert first_error("fatal: bad revision\n") == "fatal: bad revision"
     assert first_error("a\nb\n") == "b" and first_error("") == "no output"
+
+
+def test_dvcs_own_plot_pages_use_the_committed_offline_template() -> None:
+    """`dvc plots show/diff` render with no network: .dvc/config points at a template that is
+    exactly the offline page the pinned vl-convert bundles (regenerate it when upgrading)."""
+    import configparser
+
+    import vl_convert
+
+    from tests.conftest import ROOT
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".dvc" / "config")
+    assert config["core"]["analytics"] == "false"
+    committed = ROOT / ".dvc" / config["plots"]["html_template"]
+    expected = po.offline_template(
+        po.TEMPLATE.read_text(encoding="utf-8"), vl_convert.javascript_bundle()
+    )
+    assert committed.read_text(encoding="utf-8") == expected
+    assert not re.search(r"""<script[^>]+src=|<link[^>]+href=["']?https?:""", expected)
+    confusion = json.loads((ROOT / ".dvc" / "plots" / "confusion_counts.json").read_text("utf-8"))
+    assert confusion["params"][0]["value"] is True  # counts shown without ticking a box

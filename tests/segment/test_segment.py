@@ -369,7 +369,7 @@ def test_segment_outputs(reproduced_project: Path) -> None:
     at_risk = scores.set_index(ID).loc[customers[ID], "probability"]
     assert (at_risk >= metrics["rules"]["threshold"]).all()
     assert (customers[PROFIT] >= metrics["rules"]["profit_cut"]).all()
-    curve = pd.read_csv(repo / "plots/segment/value_curve.csv")
+    curve = pd.read_csv(repo / "plots/segment_data/value_curve.csv")
     assert curve["share_profit_at_risk"].is_monotonic_increasing
     assert curve["share_profit_at_risk"].iloc[[0, -1]].tolist() == [0.0, 1.0]
     assert (repo / "reports/segment_profile.csv").stat().st_size > 0

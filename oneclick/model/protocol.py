@@ -1,0 +1,117 @@
+"""The protocol that judges a training procedure: R repeats of grouped stratified K-fold CV over
+all customers, the whole procedure refitted inside every outer training part.
+
+One 323-customer test part has a split-to-split SD of ~0.017 ROC-AUC, so it cannot tell a better
+procedure from luck; 50 folds, compared pairwise on the same folds, can. Fold scores are not
+independent (their training parts overlap), so standard errors use the Nadeau–Bengio correction:
+SE = sqrt((1/J + n_test/n_train) · var), J folds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from oneclick.model.pipelines import predict_declined
+
+Fold = tuple[int, int, np.ndarray, np.ndarray]  # repeat, fold, fit rows, held-out rows
+SCORES = {
+    "roc_auc": lambda y, p: roc_auc_score(y, p),
+    "brier": lambda y, p: brier_score_loss(y, p),
+    "log_loss": lambda y, p: log_loss(y, p, labels=[0, 1]),
+}
+
+
+def protocol_folds(
+    y: np.ndarray, groups: np.ndarray, repeats: int, k: int, seed: int
+) -> list[Fold]:
+    """Repeat r splits with StratifiedGroupKFold(k, shuffle, random_state=seed + r): a
+    duplicate group is always held out whole."""
+    folds = []
+    for r in range(repeats):
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed + r)
+        for f, (fit, held) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
+            folds.append((r, f, fit, held))
+    return folds
+
+
+def corrected_se(scores: np.ndarray, test_train_ratio: float) -> float:
+    """Nadeau–Bengio corrected standard error of the mean of J fold scores."""
+    scores = np.asarray(scores, dtype=float)
+    return float(np.sqrt((1 / len(scores) + test_train_ratio) * scores.var(ddof=1)))
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, test_train_ratio: float) -> dict[str, float]:
+    """a − b on the same folds: mean, corrected SE, t and two-sided p (Student, J − 1 dof)."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean, se = float(diff.mean()), corrected_se(diff, test_train_ratio)
+    t = mean / se if se > 0 else (0.0 if mean == 0 else float(np.sign(mean)) * np.inf)
+    return {"mean": mean, "se": se, "t": t, "p": float(2 * stats.t.sf(abs(t), len(diff) - 1))}
+
+
+def run_protocol(
+    fit: Callable[[pd.DataFrame, pd.Series, pd.Series], Any],
+    X: pd.DataFrame,
+    y: pd.Series,
+    groups: pd.Series,
+    folds: list[Fold],
+    n_jobs: int = 1,
+) -> tuple[pd.DataFrame, np.ndarray, list[Any]]:
+    """(per-fold scores, held-out P(declined) per repeat (repeats × customers), fitted models).
+
+    `fit(X, y, groups)` is the whole procedure; it sees the outer training rows only."""
+    from joblib import Parallel, delayed
+
+    def one(fit_rows: np.ndarray, held: np.ndarray) -> tuple[Any, np.ndarray]:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):  # parallelism comes from the folds
+            model = fit(X.iloc[fit_rows], y.iloc[fit_rows], groups.iloc[fit_rows])
+            return model, predict_declined(model, X.iloc[held])
+
+    jobs = (delayed(one)(fit_rows, held) for _, _, fit_rows, held in folds)
+    results = Parallel(n_jobs=n_jobs)(jobs)
+    repeats = max(r for r, *_ in folds) + 1
+    held_out = np.full((repeats, len(y)), np.nan)
+    rows = []
+    for i, ((r, f, _, held), (_, proba)) in enumerate(zip(folds, results, strict=True)):
+        held_out[r, held] = proba
+        truth = y.iloc[held].to_numpy()
+        scores = {name: score(truth, proba) for name, score in SCORES.items()}
+        rows.append({"fold_index": i, "repeat": r, "fold": f, **scores})
+    return pd.DataFrame(rows), held_out, [model for model, _ in results]
+
+
+def expected_calibration_error(y: np.ndarray, proba: np.ndarray, bins: int) -> float:
+    """Share-weighted mean |observed rate − mean P| over equal-width probability bins."""
+    which = np.minimum((proba * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in np.unique(which):
+        inside = which == b
+        error += inside.mean() * abs(y[inside].mean() - proba[inside].mean())
+    return float(error)
+
+
+def protocol_metrics(
+    fold_scores: pd.DataFrame, y: np.ndarray, held_out: np.ndarray, k: int, bins: int
+) -> dict[str, Any]:
+    """metrics/evaluate.json's `protocol` block: per score the fold mean and corrected SE, and
+    the quality of the mean held-out probability (the one the segment uses)."""
+    ratio = 1 / (k - 1)
+    out: dict[str, Any] = {"folds": len(fold_scores)}
+    for name in SCORES:
+        out[f"{name}_mean"] = float(fold_scores[name].mean())
+        out[f"{name}_se"] = corrected_se(fold_scores[name].to_numpy(), ratio)
+    mean_proba = held_out.mean(axis=0)
+    out["out_of_fold"] = {  # its ranking is the folds' (reported above): calibration here
+        "brier": float(SCORES["brier"](y, mean_proba)),
+        "log_loss": float(SCORES["log_loss"](y, mean_proba)),
+        "ece": expected_calibration_error(y, mean_proba, bins),
+    }
+    return out
