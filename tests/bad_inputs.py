@@ -2,16 +2,19 @@
 
 Each case copies a good sample directory and breaks one file in one way an export can go wrong:
 encoding, separator, decimal mark (on every row or a few), quoting, header, type, range,
-infinity, ids, periods, duplicates, emptiness.
-`ok` cases are oddities a tolerant reader must absorb (BOM, LF line ends, stray whitespace, exact
-duplicate rows): their clean tables must equal the untouched sample's. Every other case must end
-in one `error: <file>: ...` line on stderr and a non-zero exit, without a traceback.
+infinity, ids, periods, duplicates, emptiness, truncation, and something other than a file in
+its place (a directory, a FIFO).
+`ok` cases are oddities a tolerant reader must absorb (BOM, LF or CR line ends, stray
+whitespace, exact duplicate rows): their clean tables must equal the untouched sample's. Every
+other case must end in one `error: <file>: ...` line on stderr and a non-zero exit, without a
+traceback.
 
 Never built from the store's real files. `python -m tests.bad_inputs OUT` writes the corpus.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -193,6 +196,37 @@ def lf_only(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n")
 
 
+def cr_only(data: bytes) -> bytes:
+    """Line ends of an old (classic Mac OS) export: a bare CR."""
+    return data.replace(b"\r\n", b"\r")
+
+
+def truncated(data: bytes) -> bytes:
+    """Cut off mid-number: the final line end and the last digit gone, every other line intact."""
+    return data[: -len(NEWLINE.encode()) - 1]
+
+
+def zeroed(data: bytes) -> bytes:
+    return bytes(len(data))
+
+
+def replace_file(directory: Path, key: str, make: Callable[[Path], None]) -> None:
+    """Something else (a directory, a FIFO) where the file should be."""
+    path = directory / FILES[key].filename
+    path.unlink()
+    make(path)
+
+
+def padded_twin(rows: Rows, spec: c.InputFile) -> Rows:
+    """An exact copy of the first row under its id with a leading zero (0215348 for 215348)."""
+    return [*rows, with_id(rows[1], "0" + rows[1][0])]
+
+
+def booleans(rows: Rows, spec: c.InputFile) -> Rows:
+    """A 0/1-like count exported as True/False in every row."""
+    return map_column("marketing_current", lambda v: str(int(v) % 2 == 1))(rows, spec)
+
+
 def cases() -> list[Case]:
     """Every case, named `<file key>-<what is wrong>`."""
     mf, mm, mt, mo = (f.key for f in c.INPUT_FILES)
@@ -211,6 +245,27 @@ def cases() -> list[Case]:
             Case(f"{key}-id-empty", name, edit_rows(key, set_value(c.ID, "")), expect="missing"),
             Case(f"{key}-bom", name, edit_bytes(key, bom), ok=True),
             Case(f"{key}-lf", name, edit_bytes(key, lf_only), ok=True),
+            Case(f"{key}-cr", name, edit_bytes(key, cr_only), ok=True),
+            Case(f"{key}-nul", name, edit_bytes(key, zeroed), expect="NUL bytes"),
+            Case(f"{key}-truncated", name, edit_bytes(key, truncated), expect=TRUNCATED),
+            Case(
+                f"{key}-directory",
+                name,
+                lambda d, k=key: replace_file(d, k, Path.mkdir),
+                expect="is a directory, not a regular file",
+            ),
+            Case(
+                f"{key}-huge-id",
+                name,
+                edit_rows(key, set_value(c.ID, HUGE)),
+                expect=f"{HUGE} outside the allowed range [1, {INT64_MAX}] at line 2",
+            ),
+            Case(
+                f"{key}-padded-id-twin",
+                name,
+                edit_rows(key, padded_twin),
+                expect="one id written in different ways",
+            ),
         ]
         if spec.sep == ",":
             semi = edit_rows(key, semicolons)
@@ -322,12 +377,75 @@ def cases() -> list[Case]:
         Case(f"{mo}-clashing-id", "money.csv", edit_rows(mo, clash(c.PROFIT))),
         Case(f"{mf}-repeated-row", "market_file.csv", edit_rows(mf, repeat_row), ok=True),
         Case(f"{mf}-no-target", "market_file.csv", edit_rows(mf, drop_column(c.TARGET))),
+        # file kinds and encodings
+        Case(
+            f"{mf}-fifo",
+            "market_file.csv",
+            lambda d: replace_file(d, mf, os.mkfifo),
+            expect="is a FIFO (named pipe), not a regular file",
+        ),
+        Case(
+            f"{mf}-utf16-no-bom",
+            "market_file.csv",
+            edit_bytes(mf, reencode("utf-16-le")),
+            expect="looks like UTF-16 text, expected UTF-8",
+        ),
+        # exact integers, booleans, floats the writers cannot round
+        Case(
+            f"{mf}-huge-int",
+            "market_file.csv",
+            edit_rows(mf, set_value("tenure_days", HUGE, row=3)),
+            expect=f"{HUGE} outside the allowed range [0, {INT64_MAX}] at line 4",
+        ),
+        Case(
+            f"{mt}-int-above-int64",
+            "market_time.csv",
+            edit_rows(mt, set_value(c.MINUTES, str(2**63))),
+            expect=f"{2**63} outside the allowed range [0, {INT64_MAX}] at line 2",
+        ),
+        Case(
+            f"{mf}-int-inexact-decimal",
+            "market_file.csv",
+            edit_rows(mf, set_value("tenure_days", f"{2**53 + 1}.0")),
+            expect="too large to be exact in decimal notation",
+        ),
+        Case(f"{mf}-booleans", "market_file.csv", edit_rows(mf, booleans), expect=BOOLEANS),
+        Case(
+            f"{mf}-boolean-float",
+            "market_file.csv",
+            edit_rows(mf, map_column("marketing_6m", lambda v: "True")),
+            expect=BOOLEANS,
+        ),
+        Case(
+            f"{mo}-huge-float",
+            "money.csv",
+            edit_rows(mo, set_value(c.PROFIT, "1,7e308", row=2)),
+            expect=f"1.7e+308 {TOO_LARGE} at line 3",
+        ),
+        Case(
+            f"{mm}-huge-float",
+            "market_money.csv",
+            edit_rows(mm, set_value(c.REVENUE, "1.7e308")),
+            expect=f"1.7e+308 {TOO_LARGE} at line 2",
+        ),
+        # cleaning leaves nobody
+        Case(
+            f"{mm}-all-zero-revenue",
+            "market_money.csv",
+            edit_rows(mm, map_column(c.REVENUE, lambda v: "0")),
+            expect="cleaning excludes every customer",
+        ),
     ]
     return out
 
 
 PROMO = "promo_share"
 INF = "non-finite value(s)"
+TRUNCATED = "has no line end, unlike the others (CRLF): the file is possibly truncated"
+HUGE = "99999999999999999999999"  # past uint64: pandas hands it over as a Python int
+INT64_MAX = 2**63 - 1
+BOOLEANS = "true/false value(s) in a numeric column"
+TOO_LARGE = "too large: not finite once rounded to 6 decimals,"
 BAD_ID = "2153x8"
 SVC = "service_type"
 

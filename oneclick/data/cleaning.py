@@ -9,12 +9,14 @@ Anything not fixable is a DataError, raised before any output is written.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from oneclick.core import errors
+from oneclick.core.writers import FLOAT_DECIMALS
 from oneclick.data.contract import (
     FEATURES,
     GROUP,
@@ -27,6 +29,7 @@ from oneclick.data.contract import (
     TARGET,
 )
 from oneclick.data.quality import quality_metrics
+from oneclick.data.reading import listed
 from oneclick.data.validation import validate_tables
 from oneclick.data.wide import sort_table, split_by, widen
 
@@ -50,7 +53,7 @@ def check_params(params: dict[str, Any]) -> tuple[bool, float, str]:
         raise errors.DataError(
             f"params.yaml: clean.drop_zero_revenue must be true/false, not {drop_zero!r}"
         )
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0:
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0:  # nan
         raise errors.DataError(f"params.yaml: clean.revenue_outlier_max must be > 0, not {limit!r}")
     return drop_zero, float(limit), action
 
@@ -121,11 +124,49 @@ def clean_tables(
     money = money[~money[ID].isin([r["id"] for r in removed])]
     money, outliers, lost = fix_outliers(money, limit, action)
     removed = sorted(removed + lost, key=lambda r: r["id"])
+    check_someone_left(tables[MARKET_FILE.key], removed)
     gone = [r["id"] for r in removed]
     tables[MARKET_MONEY.key] = money
     tables = {k: t[~t[ID].isin(gone)].reset_index(drop=True) for k, t in tables.items()}
     group, groups, conflicts = duplicate_groups(widen(tables))
     market = tables[MARKET_FILE.key]
     tables[MARKET_FILE.key] = market.assign(**{GROUP: market[ID].map(group).to_numpy()})
+    check_writable(tables)
     quality = quality_metrics(report, tables, (limit, action, outliers), removed, groups, conflicts)
     return tables, quality
+
+
+REASONS = {
+    "zero_revenue": "with a zero-revenue month (clean.drop_zero_revenue)",
+    "revenue_outlier": "with revenue above clean.revenue_outlier_max that "
+    "clean.revenue_outlier_action removes",
+}
+
+
+def check_someone_left(market: pd.DataFrame, removed: list[dict[str, Any]]) -> None:
+    """Raise when the cleaning rules remove every customer: there is nothing to merge or score."""
+    if len(removed) < market[ID].nunique():
+        return
+    reasons = Counter(r["reason"] for r in removed)
+    why = ", ".join(f"{n} {REASONS[reason]}" for reason, n in sorted(reasons.items()))
+    raise errors.DataError(
+        f"{MARKET_MONEY.filename}: column {MARKET_MONEY.column(REVENUE).source!r}: cleaning "
+        f"excludes every customer, all {len(removed)} ({why}); nothing left to clean or score"
+    )
+
+
+def check_writable(tables: dict[str, pd.DataFrame]) -> None:
+    """Raise when a repair left a value the writers cannot round to a finite number.
+
+    Validation rejects such values in the input; this holds the repairs (median, cap) to it too.
+    """
+    for spec in INPUT_FILES:
+        table = tables[spec.key]
+        for column in (c for c in spec.columns if c.kind == "float" and c.name in table):
+            with np.errstate(over="ignore"):  # the overflow is what is being looked for
+                bad = ~np.isfinite(np.round(table[column.name].to_numpy(), FLOAT_DECIMALS))
+            if bad.any():
+                raise errors.DataError(
+                    f"{spec.filename}: column {column.source!r}: cleaning gives non-finite "
+                    f"value(s) for id {listed(table.loc[bad, ID].unique())}"
+                )

@@ -11,8 +11,9 @@ import pandas as pd
 
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID, INPUT_FILES, MARKET_FILE, PERIOD, InputFile
+from oneclick.data.numbers import to_number
 from oneclick.data.reading import TEXT_KINDS, check_columns, listed, where
-from oneclick.data.values import normalise, to_number
+from oneclick.data.values import normalise
 
 
 def validate_table(
@@ -43,7 +44,7 @@ def validate_table(
         ids = typed[ID]
     table = pd.DataFrame(typed)
     # One integer key per row: duplicates of it are rare, so whole rows are compared only there.
-    key = table[ID].to_numpy()
+    key = pd.factorize(table[ID])[0]  # small codes: id * periods + period cannot overflow
     if spec.periods:
         key = key * len(spec.column(PERIOD).categories) + table[PERIOD].cat.codes.to_numpy()
     exact = np.zeros(len(table), dtype=bool)

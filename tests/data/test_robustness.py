@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -95,7 +96,10 @@ def clean_outputs(run: Run) -> dict[str, bytes]:
 def directory_digest(directory: Path) -> str:
     digest = hashlib.md5()
     for path in sorted(directory.glob("*.csv")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        # a directory or FIFO in a file's place counts by its kind (reading a FIFO would block)
+        kind = stat.filemode(path.stat().st_mode).encode()
+        content = path.read_bytes() if path.is_file() else kind
+        digest.update(path.name.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()
 
 
@@ -135,6 +139,11 @@ SCORING_CASES = [
     "market_time-lost-id",
     "money-missing",
     "market_file-unknown-category",
+    "market_money-all-zero-revenue",
+    "money-huge-float",
+    "market_file-fifo",
+    "market_time-truncated",
+    "market_file-padded-id-twin",
 ]
 
 
@@ -163,6 +172,21 @@ def test_scoring_accepts_files_without_target(
     )
     assert run.code == 0, run.stderr
     assert out.is_file()
+
+
+def test_scoring_reads_cr_line_ends(corpus: Path, reproduced_project: Path, tmp_path: Path) -> None:
+    """An old export's bare-CR line ends score like the same file with CRLF."""
+    outputs = {}
+    for name in (GOOD, "market_money-cr"):
+        out = tmp_path / f"{name}.csv"
+        run = run_module(
+            "stages.predict",
+            ["--input", str(corpus / name), "--output", str(out)],
+            reproduced_project,
+        )
+        assert run.code == 0, run.stderr
+        outputs[name] = out.read_bytes()
+    assert outputs["market_money-cr"] == outputs[GOOD]
 
 
 def output_digests(repo: Path) -> dict[str, str]:
