@@ -278,7 +278,7 @@ def cases() -> list[Case]:
         Case(f"{mo}-negative", "money.csv", edit_rows(mo, set_value(c.PROFIT, "-1,5"))),
         Case(f"{mf}-promo-above-1", "market_file.csv", edit_rows(mf, set_value(PROMO, "1.3"))),
         Case(f"{mf}-text-number", "market_file.csv", edit_rows(mf, set_value("tenure_days", "?"))),
-        Case(f"{mf}-id-fraction", "market_file.csv", edit_rows(mf, set_value(c.ID, "215348.5"))),
+        Case(f"{mf}-id-fraction", "market_file.csv", edit_rows(mf, set_value(c.ID, "900001.5"))),
         Case(f"{mf}-id-zero", "market_file.csv", edit_rows(mf, set_value(c.ID, "0"))),
         # numbers too large for a float, or spelt as infinity, parse as inf: named with the line
         Case(
@@ -328,7 +328,7 @@ def cases() -> list[Case]:
 
 PROMO = "promo_share"
 INF = "non-finite value(s)"
-BAD_ID = "2153x8"
+BAD_ID = "9000x1"
 SVC = "service_type"
 
 
