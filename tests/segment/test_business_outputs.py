@@ -118,7 +118,8 @@ def test_english_report_names_features_in_english(built) -> None:
     assert not re.search(r"[А-Яа-я]", text.split("## Top customers")[0].split("| level |")[0])
 
 
-def test_page_is_self_contained(built, tmp_path: Path) -> None:
+def test_page_is_self_contained(built, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(plots, "PLOTS", tmp_path)  # never the working tree's plots/
     images = plots.save_plots(built["table"], built["mask"], built["curve"], built["metrics"],
                               ["promo_share", "favourite_category"], "ru")  # fmt: skip
     campaign = campaign_table(built["customers"], built["table"], built["values"], 2, "ru")
