@@ -266,6 +266,7 @@ def test_spreadsheet_formats_hold_the_same_tables_in_words(
     numbers as the code-facing csv."""
     from tests.segment.test_business_outputs import (
         assert_same_table,
+        cells,
         read_csv_ru,
         read_xlsx,
         untranslated,
@@ -289,8 +290,7 @@ def test_spreadsheet_formats_hold_the_same_tables_in_words(
     segment = pd.read_csv(predict.segment_file(sample_scores))
     assert campaign[ID].tolist() == segment[ID].tolist()
     for table in (everyone, campaign):
-        cells = " | ".join(map(str, [*table.columns, *table.to_numpy().ravel()]))
-        assert untranslated(cells) == [], untranslated(cells)
+        assert untranslated(cells(table)) == [], untranslated(cells(table))
 
 
 def test_broken_input_gets_its_error_line_and_no_progress_lines(
