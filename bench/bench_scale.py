@@ -177,9 +177,12 @@ def agreement(results: list[dict]) -> str:
     )
     if not (shap and other):
         return ""
-    columns = ["id", "driver_1", "offer_codes"]
+    from oneclick.scoring.batch import segment_file
+
+    columns = ["id", "driver_1", "offer_codes"]  # segment rows: predict's second file
     a, b = (
-        pd.read_csv(r["output"], usecols=columns).dropna(subset=["driver_1"]) for r in (shap, other)
+        pd.read_csv(segment_file(Path(r["output"])), usecols=columns).dropna(subset=["driver_1"])
+        for r in (shap, other)
     )
     both = a.merge(b, on="id", suffixes=("_shap", "_other"))
     same_driver = (both["driver_1_shap"] == both["driver_1_other"]).mean()

@@ -18,6 +18,7 @@ from pathlib import Path
 from oneclick.core import entry, paths
 
 DRIVER_METHODS = ("auto", "shap", "neighbours")
+OUTPUT_FORMATS = ("csv", "csv-ru", "xlsx")  # oneclick.segment.export.FORMATS (kept light here)
 CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
 PLOTS_DIR = "plots_offline"  # git-ignored; dvc_plots/ stays DVC's own (dvc plots show)
 REPORT_FILE, REPORT_IMAGES = "report.md", "report"
@@ -42,6 +43,7 @@ def _predict(args: argparse.Namespace) -> None:
         args.n_jobs,
         args.drivers,
         args.timings,
+        args.format,
     )
 
 
@@ -62,7 +64,7 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         "predict",
         help="score a new period's four files with the pipeline's model",
         description="Score a new period's four files: P(decline), the segment under the current "
-        "`segment` params, decline drivers and offers, one row per customer. The files pass the "
+        "`segment` params, decline drivers and offers. The files pass the "
         "same cleaning contract, merge and feature spec as the pipeline; the target column may "
         "be absent. The model is loaded only if its md5 is the one dvc.lock records. Bad input: "
         "one `error:` line, exit code 2.",
@@ -79,7 +81,22 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         type=Path,
         required=True,
         metavar="FILE",
-        help="CSV to write, one row per customer; per-customer data: keep it out of git",
+        help="file to write, one row per customer (the segment's rows go to a second table, "
+        "see --format); per-customer data: keep it out of git",
+    )
+    parser.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default="csv",
+        help="`csv`: for code: English codes, `,` and a decimal point; FILE lists every "
+        "customer (status, probability, in_segment, profit, expected profit at risk) and "
+        "NAME.segment.csv beside it the segment customers with their drivers and offers. "
+        "`csv-ru`: the same two files for a Russian-locale spreadsheet (UTF-8 with BOM, `;`, "
+        "decimal comma), headers and values in words (params.yaml report.language), the "
+        "segment file being the campaign table of the segment stage (offers, consent, "
+        "favourite category, drivers in words). `xlsx`: one workbook with both tables as "
+        "sheets, campaign first. Driver and offer columns are never written for customers "
+        "outside the segment (default: %(default)s)",
     )
     parser.add_argument(
         "--model",

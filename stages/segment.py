@@ -1,58 +1,77 @@
-"""Stage `segment`: the valuable customers at risk, their drivers, offers, report, plots.
+"""Stage `segment`: the valuable customers at risk, their drivers, offers, report, plots, the
+campaign page and the campaign export.
 
-Logic: oneclick/segment/selection.py (this entry point reads params and paths, writes outputs).
+Logic: oneclick/segment/ (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from oneclick.core import config, entry, paths, writers
+from oneclick.data import vocabulary
 from oneclick.data.contract import ID
-from oneclick.segment import plots, report
+from oneclick.segment import export, markdown, page, plots, report
 from oneclick.segment.selection import (
     calibration_above,
     check_params,
+    not_selected,
     profile,
+    removed_by_reason,
     scored_customers,
     segment_customers,
     select,
     summary,
     value_curve,
 )
+from oneclick.segment.words import campaign_table
 
 
 def main() -> None:
     writers.setup_matplotlib()
-    params = config.load_params()["segment"]
+    all_params = config.load_params()
+    params, language = (
+        all_params["segment"],
+        vocabulary.check_language(all_params["report"]["language"]),
+    )
     check_params(params)
     scores = pd.read_csv(paths.SCORES_FILE)
     merged = pd.read_csv(paths.MERGED_FILE)
     shap = pd.read_csv(paths.SHAP_VALUES_FILE).set_index(ID)
     values = pd.read_csv(paths.SHAP_FEATURES_FILE).set_index(ID)
-    features = [c for c in values.columns if c in shap.columns]
-    shap = shap[features]
+    quality = json.loads(paths.DATA_QUALITY_METRICS.read_text(encoding="utf-8"))
+    shap = shap[[c for c in values.columns if c in shap.columns]]
 
     table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)
     customers = segment_customers(table, mask, shap, values, params)
     curve = value_curve(table, params["value_curve_points"])
-    importance = shap.abs().mean().sort_values(ascending=False, kind="mergesort")
+    ranking = list(shap.abs().mean().sort_values(ascending=False, kind="mergesort").index)
     profiled = profile(table, mask, profiled_columns)
-    n, ranking = len(table), list(importance.index)
-    everyone, segment = summary(table, n), summary(table[mask], n)
+    everyone, segment = summary(table, len(table)), summary(table[mask], len(table))
+    outside, removed = not_selected(table, rules), removed_by_reason(quality)
     metrics = report.build_metrics(
-        rules, segment, everyone, customers, curve, profiled, ranking, params
+        rules, segment, everyone, customers, curve, profiled, ranking, params, outside, removed
     )
     metrics["calibration_above_threshold"] = calibration_above(table, params["threshold"])
-    metrics = writers.rounded(metrics)  # the report shows what the JSON holds
+    metrics = writers.rounded(metrics)  # the reports show what the JSON holds
+    campaign = campaign_table(customers, table, values, params["max_offers"], language)
+    offers = [*params["offers"], params["fallback_offer"]]
 
     writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
+    export.write_csv_ru(campaign, paths.SEGMENT_DIR / "campaign.csv")
+    export.write_xlsx({export.sheet_name(language): campaign}, paths.SEGMENT_DIR / "campaign.xlsx")
     writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
     writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")
     writers.write_json(metrics, paths.SEGMENT_METRICS)
-    writers.write_text(report.render(metrics), paths.REPORTS_DIR / "segment.md")
-    plots.save_plots(table, mask, curve, metrics, list(importance.index[: params["profile_plots"]]))
+    writers.write_text(markdown.render(metrics, language), paths.REPORTS_DIR / "segment.md")
+    images = plots.save_plots(
+        table, mask, curve, metrics, ranking[: params["profile_plots"]], language
+    )
+    html = page.render(metrics, campaign, images, offers, language)
+    writers.write_text(html, paths.REPORTS_DIR / "segment.html")
 
 
 if __name__ == "__main__":

@@ -12,16 +12,15 @@ import pandas as pd
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.data.contract import ID
+from oneclick.data.vocabulary import check_language
+from oneclick.explain.plots import PLOTS, plot_beeswarm, plot_importance
 from oneclick.explain.values import (
     BASE,
-    PLOTS,
     check_explained,
     driver_table,
     explain_parts,
     explanation_parts,
     importance,
-    plot_beeswarm,
-    plot_importance,
     require_columns,
     shap_metrics,
 )
@@ -34,6 +33,7 @@ def main() -> None:
     writers.setup_matplotlib()
     all_params = config.load_params()
     params, repeats = all_params["shap"], all_params["evaluate"]["protocol_repeats"]
+    language = check_language(all_params["report"]["language"])  # plot labels
     spec = load_spec()
     columns = feature_columns(spec)
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
@@ -60,10 +60,9 @@ def main() -> None:
     writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
     writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
     writers.write_csv(pd.DataFrame(ranking), paths.PLOTS_DIR / "shap_data" / "importance.csv")
-    writers.save_figure(plot_importance(ranking, space), PLOTS / "importance.png")
-    beeswarm = plot_beeswarm(
-        values, table[BASE].to_numpy(), data, spec, params["random_state"], space
-    )
+    writers.save_figure(plot_importance(ranking, space, language), PLOTS / "importance.png")
+    seed = params["random_state"]
+    beeswarm = plot_beeswarm(values, table[BASE].to_numpy(), data, spec, seed, space, language)
     writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
 
 

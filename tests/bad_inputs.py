@@ -218,7 +218,7 @@ def replace_file(directory: Path, key: str, make: Callable[[Path], None]) -> Non
 
 
 def padded_twin(rows: Rows, spec: c.InputFile) -> Rows:
-    """An exact copy of the first row under its id with a leading zero (0215348 for 215348)."""
+    """An exact copy of the first row under its id with a leading zero (0900001 for 900001)."""
     return [*rows, with_id(rows[1], "0" + rows[1][0])]
 
 
@@ -333,7 +333,7 @@ def cases() -> list[Case]:
         Case(f"{mo}-negative", "money.csv", edit_rows(mo, set_value(c.PROFIT, "-1,5"))),
         Case(f"{mf}-promo-above-1", "market_file.csv", edit_rows(mf, set_value(PROMO, "1.3"))),
         Case(f"{mf}-text-number", "market_file.csv", edit_rows(mf, set_value("tenure_days", "?"))),
-        Case(f"{mf}-id-fraction", "market_file.csv", edit_rows(mf, set_value(c.ID, "215348.5"))),
+        Case(f"{mf}-id-fraction", "market_file.csv", edit_rows(mf, set_value(c.ID, "900001.5"))),
         Case(f"{mf}-id-zero", "market_file.csv", edit_rows(mf, set_value(c.ID, "0"))),
         # numbers too large for a float, or spelt as infinity, parse as inf: named with the line
         Case(
@@ -446,7 +446,7 @@ HUGE = "99999999999999999999999"  # past uint64: pandas hands it over as a Pytho
 INT64_MAX = 2**63 - 1
 BOOLEANS = "true/false value(s) in a numeric column"
 TOO_LARGE = "too large: not finite once rounded to 6 decimals,"
-BAD_ID = "2153x8"
+BAD_ID = "9000x1"
 SVC = "service_type"
 
 

@@ -173,12 +173,12 @@ def parsed_numbers(text: pd.Series, decimal: str) -> np.ndarray:
 
 
 def check_spellings(text: pd.Series, ints: np.ndarray, codes: np.ndarray, label: str) -> None:
-    """Raise when two spellings of an id (0215349 and 215349) are one number: never merge them."""
+    """Raise when two spellings of an id (0900002 and 900002) are one number: never merge them."""
     repeated = pd.Series(ints).duplicated(keep=False).to_numpy()
     if not repeated.any():  # every distinct text is a distinct number: the usual case, cheap
         return
     pairs = pd.DataFrame({"text": text[repeated].str.strip(), "id": ints[repeated]})
-    pairs = pairs.drop_duplicates("text")  # ' 215349' is '215349': whitespace is no new id
+    pairs = pairs.drop_duplicates("text")  # ' 900002' is '900002': whitespace is no new id
     clash = pairs["id"].duplicated(keep=False).to_numpy()
     if not clash.any():
         return

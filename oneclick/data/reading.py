@@ -43,7 +43,7 @@ def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
     names = next(csv.reader([header], delimiter=spec.sep))
     check_header(names, spec)
     dtype = {c.source: "category" for c in spec.columns if c.kind in TEXT_KINDS}
-    # the id as text: parsed as a number (even as categories) 0215349 would already be 215349
+    # the id as text: parsed as a number (even as categories) 0900002 would already be 900002
     dtype.update({c.source: "str" for c in spec.columns if c.kind == "id"})
     try:
         frame = pd.read_csv(
@@ -73,7 +73,7 @@ def exact_ids(text: pd.Series) -> pd.Series:
     """The id column read as text -> int64, when every distinct text is a distinct int64.
 
     Otherwise (a missing id, text, a number past int64, two spellings of one number such as
-    0215349 and 215349) the distinct texts are kept as categories for validation to name.
+    0900002 and 900002) the distinct texts are kept as categories for validation to name.
     Ids compact at once: a million as text cost ~90 MB, as int64 8 MB.
     """
     codes, distinct = pd.factorize(text)
@@ -120,7 +120,7 @@ def read_raw(directory: Path) -> dict[str, pd.DataFrame]:
 
 
 def where(mask: pd.Series | np.ndarray, ids: pd.Series | None = None) -> str:
-    """'lines 5, 9 (id 215351, 215355)' for the rows flagged by mask, first few only."""
+    """'lines 5, 9 (id 900004, 900008)' for the rows flagged by mask, first few only."""
     positions = np.flatnonzero(np.asarray(mask))
     lines = ", ".join(str(p + LINE_OFFSET) for p in positions[:SHOWN])
     more = f" and {len(positions) - SHOWN} more" if len(positions) > SHOWN else ""

@@ -14,7 +14,6 @@ must equal data/predictions/scores.csv.
 from __future__ import annotations
 
 import time
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,11 +25,9 @@ from oneclick.explain.explainers import explain_model, output_space
 from oneclick.model.pipelines import predict_declined
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
     from sklearn.base import BaseEstimator
 
 
-PLOTS = paths.PLOTS_DIR / "shap"
 BASE, OUTPUT = "base_value", "model_output"
 TOWARD = {True: "decline", False: "retention"}
 
@@ -57,42 +54,6 @@ def importance(features: list[str], values: np.ndarray) -> list[dict[str, Any]]:
     mean_abs = np.abs(values).mean(axis=0)
     order = np.argsort(-mean_abs, kind="stable")
     return [{"feature": features[j], "mean_abs_shap": float(mean_abs[j])} for j in order]
-
-
-def plot_importance(ranking: list[dict[str, Any]], space: str) -> Figure:
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.2))
-    axis.barh([r["feature"] for r in ranking][::-1], [r["mean_abs_shap"] for r in ranking][::-1])
-    axis.set_xlabel(f"mean |SHAP value| ({space} of decline)")
-    axis.set_title("Global feature importance")
-    return figure
-
-
-def plot_beeswarm(
-    values: np.ndarray, base: np.ndarray, data: pd.DataFrame, spec: dict, seed: int, space: str
-) -> Figure:
-    """shap's beeswarm; ordinal features coloured by order, nominal ones grey."""
-    import matplotlib.pyplot as plt
-    import shap
-
-    colour = data.copy()
-    for name, order in spec["ordinal"].items():
-        colour[name] = colour[name].map({v: i for i, v in enumerate(order)})
-    for name in spec["nominal"]:
-        colour[name] = np.nan
-    explanation = shap.Explanation(
-        values,
-        base_values=np.broadcast_to(base, len(values)),
-        data=colour.to_numpy(dtype=float),
-        feature_names=list(data.columns),
-    )
-    np.random.seed(seed)  # beeswarm jitters with the global generator
-    with warnings.catch_warnings():  # an all-grey (nominal) row has no colour range
-        warnings.simplefilter("ignore", RuntimeWarning)
-        shap.plots.beeswarm(explanation, max_display=len(data.columns), show=False)
-    plt.gca().set_xlabel(f"SHAP value ({space} of decline)")
-    return plt.gcf()
 
 
 def explanation_parts(

@@ -1,6 +1,7 @@
 """Scoring a batch: a new period's four files -> per customer P(decline), segment and offers.
 
-    oneclick predict --input DIR --output FILE [--chunk-size N] [--drivers METHOD]
+    oneclick predict --input DIR --output FILE [--format csv|csv-ru|xlsx] [--chunk-size N]
+                     [--drivers METHOD]
 
 The files go through the pipeline's own steps: the cleaning contract with the `clean` params,
 the merge, the feature spec of data/features, and the model, which is unpickled only when its
@@ -10,6 +11,13 @@ batch). Decline drivers are needed for segment customers only: `shap` runs the s
 explainer on them, `neighbours` borrows the SHAP values of the nearest customers the shap stage
 explained (fast), `auto` picks `shap` up to AUTO_SHAP_LIMIT segment customers. Customers the
 cleaning rules drop are listed with the reason as their status.
+
+Output (--format): FILE lists every customer, by id, without driver or offer columns (empty for
+the customers outside the segment); the segment's rows with drivers and offers, by expected
+profit at risk, go to a second table: the sheet «Кампания» of the xlsx workbook, or FILE's sibling
+NAME.segment.csv. `csv` is for code (English codes, `,`, decimal point); `csv-ru` and `xlsx` are
+for the store's team (report.language words, the campaign table of the segment stage; csv-ru:
+UTF-8 with BOM, `;`, decimal comma).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from oneclick.core import config, entry, errors, paths, writers
+from oneclick.data import vocabulary
 from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, PROFIT
 from oneclick.data.merging import merge_tables
@@ -32,6 +41,7 @@ from oneclick.data.reading import read_raw
 from oneclick.explain.explainers import choose_explainer, explain_model
 from oneclick.features.spec import SPEC_FILE, feature_columns, load_spec, prepare_features
 from oneclick.scoring import artifacts as scoring
+from oneclick.segment import export
 from oneclick.segment.selection import (
     AT_RISK,
     PROBABILITY,
@@ -39,6 +49,7 @@ from oneclick.segment.selection import (
     segment_customers,
     select,
 )
+from oneclick.segment.words import campaign_table
 
 AUTO_SHAP_LIMIT = 2_000  # sampled SHAP of a KNN/SVC: ~10 ms per customer on 2 cores
 NEIGHBOURS = 5
@@ -98,18 +109,47 @@ def segment_drivers(
     return mask, pd.DataFrame(shap, index=ids, columns=rows.columns), rows.set_axis(ids), method
 
 
-def output_table(
-    table: pd.DataFrame, mask: pd.Series, customers: pd.DataFrame, excluded: pd.DataFrame
-) -> pd.DataFrame:
+def output_table(table: pd.DataFrame, mask: pd.Series, excluded: pd.DataFrame) -> pd.DataFrame:
     """One row per input customer, by id: scored ones with their figures, excluded with reason."""
     scored = table[[ID, PROBABILITY, PROFIT, AT_RISK]].assign(
         status=scoring.STATUS_SCORED, **{IN_SEGMENT: mask.to_numpy()}
     )
-    offers = customers.drop(columns=[PROBABILITY, PROFIT, AT_RISK])
-    out = pd.concat([scored.merge(offers, on=ID, how="left"), excluded], ignore_index=True)
-    first = [ID, "status", PROBABILITY, IN_SEGMENT, PROFIT, AT_RISK]
-    out = out[first + [c for c in out.columns if c not in first]]
+    out = pd.concat([scored, excluded], ignore_index=True)
+    out = out[[ID, "status", PROBABILITY, IN_SEGMENT, PROFIT, AT_RISK]]
     return out.sort_values(ID, kind="mergesort").reset_index(drop=True)
+
+
+def segment_file(output: Path) -> Path:
+    """Where the csv formats write the segment table: beside FILE, NAME.segment.csv."""
+    return output.with_name(f"{output.stem}.segment{output.suffix or '.csv'}")
+
+
+def write_output(
+    output_format: str,
+    output: Path,
+    tables: tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.DataFrame],
+    removed: list[dict[str, Any]],
+    params: dict[str, Any],
+) -> list[Path]:
+    """Write every customer to output and the segment to its second table; the files written.
+    tables: (score_table rows, segment mask, segment_customers rows, every model input row)."""
+    table, mask, customers, features = tables
+    if output_format == "csv":
+        every = output_table(table, mask, scoring.excluded_customers(removed))
+        writers.write_csv(every, output)
+        writers.write_csv(customers, segment_file(output))
+        return [output, segment_file(output)]
+    language = vocabulary.check_language(params["report"]["language"])
+    every = export.customers_sheet(table, mask.to_numpy(), removed, language)
+    max_offers = params["segment"]["max_offers"]
+    campaign = campaign_table(customers, table, features, max_offers, language)
+    if output_format == "xlsx":
+        sheets = {export.sheet_name(language): campaign}
+        export.write_xlsx({**sheets, export.sheet_name(language, "customers"): every}, output)
+        return [output]
+    export.write_csv_ru(every, output)
+    export.write_csv_ru(campaign, segment_file(output))
+    return [output, segment_file(output)]
 
 
 @contextmanager
@@ -129,10 +169,14 @@ def predict(
     n_jobs: int,
     drivers: str,
     timings_file: Path | None = None,
+    output_format: str = "csv",
 ) -> None:
-    """Score the four files in input_dir and write one row per customer to output."""
+    """Score the four files in input_dir and write one row per customer to output (and the
+    segment's rows to a second table, see the module docstring)."""
     params = config.load_params()
     check_params(params["segment"])
+    if output_format != "csv":
+        vocabulary.check_language(params["report"]["language"])
     timings: dict[str, float] = {}
     # quiet until the input is validated: a bad file gets its error line and nothing else
     with phase(timings, "load_model", quiet=True):
@@ -163,20 +207,21 @@ def predict(
         customers = segment_customers(table, mask, shap, values, params["segment"])
         customers[DRIVERS_FROM] = DRIVER_SOURCES[method]
     with phase(timings, "write"):
-        excluded = scoring.excluded_customers(quality["removed_customers"]["items"])
-        writers.write_csv(output_table(table, mask, customers, excluded), output)
+        removed = quality["removed_customers"]["items"]
+        frames = (table, mask, customers, features)
+        written = write_output(output_format, output, frames, removed, params)
     entry.log.info(
         "predict: %d customers scored, %d excluded, %d in the segment -> %s",
         len(table),
-        len(excluded),
+        len(removed),
         int(mask.sum()),
-        output,
+        ", ".join(map(str, written)),
     )
     if timings_file:
         run = {
             "phases": timings,
             "customers": len(table),
-            "excluded": len(excluded),
+            "excluded": len(removed),
             "segment": int(mask.sum()),
             "drivers": method,
         }

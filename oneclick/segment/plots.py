@@ -1,68 +1,132 @@
-"""Plots of the `segment` stage: the value curve and the segment's profile against the rest."""
+"""Plots of the `segment` stage, labelled in report.language from the vocabulary: the value curve
+with the segment's cut marked, the strongest decline drivers, the segment's profile vs the rest.
+
+Every text a plot shows is TEXT (by `say`) or a vocabulary name; tests read each figure's texts
+and check them for code names.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from oneclick.core import paths, writers
+from oneclick.data import vocabulary as vocab
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PLOTS = paths.PLOTS_DIR / "segment"
+TEXT = {  # (ru, en)
+    "curve_title": (
+        "Кривая ценности: с кем связаться в первую очередь",
+        "Value curve: whom to contact first",
+    ),
+    "by_risk": ("по ожидаемой прибыли под риском", "by expected profit at risk"),
+    "random": ("в случайном порядке", "in random order"),
+    "cut": ("сегмент: {n} клиентов, {share} прибыли под риском", "segment: {n} customers, {share}"
+            " of profit at risk"),
+    "contacted": ("доля клиентов, с кем связались, %", "share of customers contacted, %"),
+    "reached": ("доля ожидаемой прибыли под риском, %", "share of expected profit at risk, %"),
+    "segment": ("сегмент", "segment"),
+    "rest": ("остальные клиенты", "other customers"),
+    "vs": ("{name}: сегмент и остальные", "{name}: segment vs the rest"),
+    "share": ("доля клиентов, %", "share of customers, %"),
+    "drivers_title": ("Главная причина снижения у клиентов сегмента",
+                      "Strongest decline driver of segment customers"),
+    "customers": ("клиентов сегмента", "segment customers"),
+}  # fmt: skip
 
 
-def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any]) -> Figure:
+def say(key: str, language: str, **values: Any) -> str:
+    return TEXT[key][vocab.LANGUAGES.index(language)].format(**values)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any], language: str) -> Figure:
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 5))
-    axis.plot(curve["share_contacted"], curve["share_profit_at_risk"], label="by expected risk")
-    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random order")
-    axis.scatter(
-        [segment["share_of_customers"]],
-        [segment["share_of_expected_profit_at_risk"]],
-        color="tab:red",
-        zorder=3,
-        label="the segment",
-    )
-    axis.set_xlabel("share of customers contacted")
-    axis.set_ylabel("share of expected profit at risk reached")
-    axis.set_title("Value curve")
+    figure, axis = plt.subplots(figsize=(7, 5))
+    x, y = 100 * curve["share_contacted"], 100 * curve["share_profit_at_risk"]
+    axis.plot(x, y, label=say("by_risk", language))
+    axis.plot([0, 100], [0, 100], linestyle="--", color="grey", label=say("random", language))
+    cut_x = 100 * segment["share_of_customers"]
+    cut_y = 100 * segment["share_of_expected_profit_at_risk"]
+    share = vocab.number(cut_y, 1, language) + "%"
+    axis.axvline(cut_x, color="tab:red", linestyle=":", linewidth=1)
+    axis.scatter([cut_x], [cut_y], color="tab:red", zorder=3,
+                 label=say("cut", language, n=segment["size"], share=share))  # fmt: skip
+    axis.set_xlabel(say("contacted", language))
+    axis.set_ylabel(say("reached", language))
+    axis.set_title(say("curve_title", language))
     axis.legend(loc="lower right")
     return figure
 
 
-def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str) -> Figure:
+def plot_drivers(counts: dict[str, int], language: str) -> Figure:
+    """Customers per strongest decline driver, most common on top."""
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 4))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[::-1]
+    figure, axis = plt.subplots(figsize=(7, 0.4 * len(ranked) + 1.2))
+    names = [_capital(vocab.name(feature, language)) for feature, _ in ranked]
+    axis.barh(names, [n for _, n in ranked], color="tab:red")
+    axis.set_xlabel(say("customers", language))
+    axis.set_title(say("drivers_title", language))
+    return figure
+
+
+def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: str) -> Figure:
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4))
     column = table[feature]
+    parts = ((~mask, say("rest", language)), (mask, say("segment", language)))
     if pd.api.types.is_numeric_dtype(column):
-        bins = np.histogram_bin_edges(column.astype(float), bins=20)
-        for part, label in ((~mask, "rest"), (mask, "segment")):
-            axis.hist(column[part], bins=bins, density=True, alpha=0.5, label=label)
-        axis.set_ylabel("density")
+        shown = vocab.shown_number(feature, column.astype(float))
+        bins = np.histogram_bin_edges(shown, bins=20)
+        for part, label in parts:  # each group's bars add up to 100%: groups of any size compare
+            weights = np.full(int(part.sum()), 100 / max(int(part.sum()), 1))
+            axis.hist(shown[part], bins=bins, weights=weights, alpha=0.5, label=label)
+        axis.set_xlabel(vocab.label(feature, language))
+        axis.set_ylabel(say("share", language))
     else:
         levels = sorted(column.dropna().unique())
         x = np.arange(len(levels))
-        for offset, (part, label) in zip(
-            (-0.2, 0.2), ((~mask, "rest"), (mask, "segment")), strict=True
-        ):
+        for offset, (part, label) in zip((-0.2, 0.2), parts, strict=True):
             shares = column[part].value_counts(normalize=True).reindex(levels, fill_value=0)
-            axis.bar(x + offset, shares.to_numpy(), width=0.4, label=label)
-        axis.set_xticks(x, levels, rotation=30, ha="right")
-        axis.set_ylabel("share")
-    axis.set_title(f"{feature}: segment vs rest")
+            axis.bar(x + offset, 100 * shares.to_numpy(), width=0.4, label=label)
+        shown = [vocab.category(level, language) for level in levels]
+        axis.set_xticks(x, shown, rotation=30, ha="right")
+        axis.set_ylabel(say("share", language))
+    name = _capital(vocab.name(feature, language))
+    axis.set_title(say("vs", language, name=name))
     axis.legend()
     return figure
 
 
 def save_plots(
-    table: pd.DataFrame, mask: pd.Series, curve: pd.DataFrame, metrics: dict, features: list[str]
-) -> None:
-    writers.save_figure(plot_value_curve(curve, metrics["segment"]), PLOTS / "value_curve.png")
-    for feature in features:
-        writers.save_figure(plot_profile(table, mask, feature), PLOTS / f"profile_{feature}.png")
+    table: pd.DataFrame,
+    mask: pd.Series,
+    curve: pd.DataFrame,
+    metrics: dict,
+    features: list[str],
+    language: str,
+) -> dict[str, Path]:
+    """Write the segment's plots; {what: path} for the campaign page, in the page's order."""
+    figures = {
+        "value_curve": plot_value_curve(curve, metrics["segment"], language),
+        "top_drivers": plot_drivers(metrics["top_decline_driver"], language),
+        **{f"profile_{f}": plot_profile(table, mask, f, language) for f in features},
+    }
+    saved = {}
+    for key, figure in figures.items():
+        saved[key] = PLOTS / f"{key}.png"
+        writers.save_figure(figure, saved[key])
+    return saved

@@ -60,6 +60,24 @@ def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict
     return mask, {**rules, "profit_cut": cut}
 
 
+def not_selected(table: pd.DataFrame, rules: dict[str, Any]) -> dict[str, int]:
+    """Customers failing each selection rule (one customer may fail several)."""
+    out = {
+        "probability_below_threshold": int((table[PROBABILITY] < rules["threshold"]).sum()),
+        "profit_below_cut": int((table[PROFIT] < rules["profit_cut"]).sum()),
+    }
+    if rules["min_promo_share"] is not None:
+        low = table["promo_share"] < rules["min_promo_share"]
+        out["promo_share_below_minimum"] = int(low.sum())
+    return out
+
+
+def removed_by_reason(quality: dict[str, Any]) -> dict[str, int]:
+    """Customers the clean stage dropped (metrics/data_quality.json), counted by reason."""
+    reasons = [item["reason"] for item in quality["removed_customers"]["items"]]
+    return {reason: reasons.count(reason) for reason in sorted(set(reasons))}
+
+
 def segment_customers(
     table: pd.DataFrame,
     mask: pd.Series,

@@ -169,16 +169,13 @@ def test_score_table_and_output_table_keep_every_customer_in_id_order() -> None:
     assert table["trend"].tolist() == [0.5, 0.0, -0.5]
     assert table[AT_RISK].tolist() == pytest.approx([1.0, 3.6, 0.2])
     mask = pd.Series([False, True, False])
-    customers = pd.DataFrame(
-        {ID: [10], PROBABILITY: [0.9], PROFIT: [4.0], AT_RISK: [3.6], "offers": ["call"]}
-    )
     excluded = pd.DataFrame({ID: [15], "status": ["excluded: revenue outlier"]})
-    out = predict.output_table(table, mask, customers, excluded)
+    out = predict.output_table(table, mask, excluded)
     assert out[ID].tolist() == [10, 15, 20, 30]
-    assert out.columns[:6].tolist() == [ID, "status", PROBABILITY, "in_segment", PROFIT, AT_RISK]
+    assert out.columns.tolist() == [ID, "status", PROBABILITY, "in_segment", PROFIT, AT_RISK]
     assert out["status"].tolist() == ["scored", "excluded: revenue outlier", "scored", "scored"]
-    assert out["offers"].fillna("").tolist() == ["call", "", "", ""]
     assert out.loc[out[ID] == 15, PROBABILITY].isna().all()
+    assert predict.segment_file(Path("a/scores.csv")) == Path("a/scores.segment.csv")
 
 
 # End to end, in the reproduced project (the model needs the pipeline's outputs).
@@ -205,6 +202,7 @@ def test_scoring_the_pipeline_input_lists_every_customer(
     sample_scores: Path, reproduced_project: Path
 ) -> None:
     scores = pd.read_csv(sample_scores)
+    assert "driver_1" not in scores and "offers" not in scores  # never empty for most rows
     raw_ids = pd.read_csv(reproduced_project / "data" / "sample" / "market_file.csv")[ID]
     assert sorted(scores[ID]) == sorted(raw_ids)
     assert scores[ID].is_monotonic_increasing
@@ -214,10 +212,11 @@ def test_scoring_the_pipeline_input_lists_every_customer(
     assert scores.loc[~scored, "status"].str.startswith("excluded: ").all()
     assert scores.loc[scored, PROBABILITY].between(0, 1).all()
     assert scores.loc[~scored, PROBABILITY].isna().all()
-    segment = scores[scores["in_segment"] == True]  # noqa: E712  (column holds True/False/NaN)
-    assert len(segment) > 0
+    in_segment = scores.loc[scores["in_segment"] == True, ID]  # noqa: E712  (True/False/NaN)
+    segment = pd.read_csv(predict.segment_file(sample_scores))
+    assert len(segment) > 0 and sorted(segment[ID]) == sorted(in_segment)
+    assert segment[AT_RISK].is_monotonic_decreasing
     assert segment["offers"].notna().all() and segment["offer_codes"].notna().all()
-    assert scores.loc[scores["in_segment"] == False, "offers"].isna().all()  # noqa: E712
 
 
 def test_test_customers_get_the_probabilities_evaluate_gave_them(
@@ -234,8 +233,7 @@ def test_test_customers_get_the_probabilities_evaluate_gave_them(
 def test_segment_drivers_are_the_shap_stage_values(
     sample_scores: Path, reproduced_project: Path
 ) -> None:
-    scores = pd.read_csv(sample_scores)
-    segment = scores[scores["in_segment"] == True].set_index(ID)  # noqa: E712
+    segment = pd.read_csv(predict.segment_file(sample_scores)).set_index(ID)
     shap = pd.read_csv(reproduced_project / "data" / "shap" / "values.csv").set_index(ID)
     # the shap stage explains test customers with the final model, as predict does everyone
     # (training customers: with their out-of-fold model, so the two differ there by design)
@@ -257,6 +255,42 @@ def test_output_does_not_depend_on_chunks_threads_or_model_path(
     result = run_predict(reproduced_project, "--input", "data/sample", "--output", str(out), *args)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == sample_scores.read_bytes()
+    segment = predict.segment_file(out).read_bytes()
+    assert segment == predict.segment_file(sample_scores).read_bytes()
+
+
+def test_spreadsheet_formats_hold_the_same_tables_in_words(
+    sample_scores: Path, reproduced_project: Path, tmp_path: Path
+) -> None:
+    """csv-ru and xlsx: the same two tables (campaign, every customer), Russian words, same
+    numbers as the code-facing csv."""
+    from tests.segment.test_business_outputs import (
+        assert_same_table,
+        cells,
+        read_csv_ru,
+        read_xlsx,
+        untranslated,
+    )
+
+    written = {}
+    for fmt, name in (("csv-ru", "scores.csv"), ("xlsx", "scores.xlsx")):
+        out = tmp_path / name
+        args = ["--input", "data/sample", "--output", str(out), "--drivers", "shap"]
+        result = run_predict(reproduced_project, *args, "--format", fmt)
+        assert result.returncode == 0, result.stderr
+        written[fmt] = out
+    everyone = read_csv_ru(written["csv-ru"])
+    campaign = read_csv_ru(predict.segment_file(written["csv-ru"]))
+    assert_same_table(read_xlsx(written["xlsx"], "Все клиенты"), everyone)
+    assert_same_table(read_xlsx(written["xlsx"], "Кампания"), campaign)
+    code = pd.read_csv(sample_scores)
+    assert everyone[ID].tolist() == code[ID].tolist()
+    in_segment = code["in_segment"].eq(True).sum()  # the column holds True/False/NaN
+    assert (everyone["В сегменте"] == "да").sum() == len(campaign) == in_segment
+    segment = pd.read_csv(predict.segment_file(sample_scores))
+    assert campaign[ID].tolist() == segment[ID].tolist()
+    for table in (everyone, campaign):
+        assert untranslated(cells(table)) == [], untranslated(cells(table))
 
 
 def test_broken_input_gets_its_error_line_and_no_progress_lines(

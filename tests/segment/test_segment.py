@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from oneclick.core.errors import DataError
+from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import FEATURES, ID, PROFIT
+from oneclick.segment import markdown
 from oneclick.segment import offers as of
 from oneclick.segment import report as report
 from oneclick.segment import selection as sg
@@ -312,13 +315,18 @@ def numbers_in(text: str) -> list[str]:
     return re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])", text)
 
 
-def assert_report_made_of_metrics(text: str, metrics: dict[str, Any]) -> None:
+def assert_report_made_of_metrics(text: str, metrics: dict[str, Any], language: str) -> None:
+    """Every number is a metric: names with digits ("за 6 мес.") aside, decimal commas read."""
+    seg = metrics["segment"]
+    word = {"ru": "клиентов", "en": "customers"}[language]
+    assert f"**{seg['size']} {word}" in text
+    assert report.money(seg["expected_profit_at_risk_total"], language) in text
+    for term in vocab.TERMS.values():
+        text = text.replace(term.name(language), "")
+    text = re.sub(r"(?<=\d),(?=\d)", ".", text)
     allowed = renderings(metrics)
     stray = [n for n in numbers_in(text) if n not in allowed]
     assert not stray, f"numbers in the report that are not metrics: {stray}"
-    seg = metrics["segment"]
-    assert f"**{seg['size']} customers" in text
-    assert report.money(seg["expected_profit_at_risk_total"]) in text
 
 
 def build(table: pd.DataFrame, params: dict[str, Any]) -> tuple[dict, pd.DataFrame]:
@@ -333,22 +341,29 @@ def build(table: pd.DataFrame, params: dict[str, Any]) -> tuple[dict, pd.DataFra
     return json.loads(json.dumps(metrics, default=float)), customers
 
 
-def test_report_numbers_all_come_from_metrics(table) -> None:
+@pytest.mark.parametrize("language", vocab.LANGUAGES)
+def test_report_numbers_all_come_from_metrics(table, language: str) -> None:
     metrics, _ = build(table, PARAMS)
     assert metrics["segment"]["size"] == 3 and metrics["offers"]["by_code"]["promo"] == 3
     assert metrics["segment"]["expected_profit_at_risk_total"] == pytest.approx(11.8)
     assert metrics["value_curve"][0]["share_contacted"] == 0.1
-    assert_report_made_of_metrics(report.render(metrics), metrics)
-    tampered = report.render(metrics).replace("**3 customers", "**4 customers")
+    text = markdown.render(metrics, language)
+    assert_report_made_of_metrics(text, metrics, language)
+    word = {"ru": "клиентов", "en": "customers"}[language]
+    tampered = text.replace(f"**3 {word}", f"**4 {word}")
     with pytest.raises(AssertionError):
-        assert_report_made_of_metrics(tampered, metrics)
+        assert_report_made_of_metrics(tampered, metrics, language)
+    tampered = text.replace("| 3 |", "| 7 |", 1)
+    with pytest.raises(AssertionError):
+        assert_report_made_of_metrics(tampered, metrics, language)
 
 
-def test_empty_segment_still_reports(table) -> None:
+@pytest.mark.parametrize("language", vocab.LANGUAGES)
+def test_empty_segment_still_reports(table, language: str) -> None:
     metrics, customers = build(table, {**PARAMS, "threshold": 0.99})
     assert customers.empty and metrics["segment"]["size"] == 0
     assert metrics["segment"]["profit_mean"] is None
-    assert_report_made_of_metrics(report.render(metrics), metrics)
+    assert_report_made_of_metrics(markdown.render(metrics, language), metrics, language)
 
 
 # --- integration: outputs of the reproduced sample project ------------------------------------
@@ -358,8 +373,10 @@ def test_segment_outputs(reproduced_project: Path) -> None:
     repo = reproduced_project
     metrics = json.loads((repo / "metrics/segment.json").read_text(encoding="utf-8"))
     text = (repo / "reports/segment.md").read_text(encoding="utf-8")
-    assert text == report.render(metrics), "the report is the rendering of metrics/segment.json"
-    assert_report_made_of_metrics(text, metrics)
+    language = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["report"]
+    language = language["language"]
+    assert text == markdown.render(metrics, language), "the rendering of metrics/segment.json"
+    assert_report_made_of_metrics(text, metrics, language)
     customers = pd.read_csv(repo / "data/segment/customers.csv", keep_default_na=False)
     assert len(customers) == metrics["segment"]["size"] > 0
     assert (customers["offer_codes"] != "").all(), "every segment customer gets an offer"

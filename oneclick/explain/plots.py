@@ -1,0 +1,94 @@
+"""The shap stage's plots, labelled in report.language from the vocabulary: global importance
+(mean |SHAP|) and shap's beeswarm of every customer."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from oneclick.core import paths
+from oneclick.data import vocabulary as vocab
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+PLOTS = paths.PLOTS_DIR / "shap"
+PLOT_TEXT = {  # (ru, en); {space}: the SHAP output space, named by SPACES
+    "importance": ("Важность признаков для модели", "Global feature importance"),
+    "mean_abs": ("среднее |SHAP| ({space} снижения)", "mean |SHAP value| ({space} of decline)"),
+    "value": ("SHAP ({space} снижения)", "SHAP value ({space} of decline)"),
+    "feature_value": ("Значение признака", "Feature value"),
+    "low": ("низкое", "Low"),
+    "high": ("высокое", "High"),
+}
+SPACES = {
+    "probability": ("вероятность", "probability"),
+    "log_odds": ("логарифм шансов", "log-odds"),
+}
+
+
+def plot_text(key: str, language: str, space: str = "probability") -> str:
+    """A SHAP plot's text in report.language (tests read the figures' texts for code names)."""
+    pick = vocab.LANGUAGES.index(language)
+    shown = SPACES.get(space, (space, space))[pick]
+    return PLOT_TEXT[key][pick].format(space=shown)
+
+
+def feature_label(feature: str, language: str) -> str:
+    """A feature's name on a SHAP plot, capitalised (the feature, not its value: no unit)."""
+    name = vocab.name(feature, language)
+    return name[:1].upper() + name[1:]
+
+
+def plot_importance(ranking: list[dict[str, Any]], space: str, language: str) -> Figure:
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.2))
+    names = [feature_label(r["feature"], language) for r in ranking]
+    axis.barh(names[::-1], [r["mean_abs_shap"] for r in ranking][::-1])
+    axis.set_xlabel(plot_text("mean_abs", language, space))
+    axis.set_title(plot_text("importance", language))
+    return figure
+
+
+def plot_beeswarm(
+    values: np.ndarray,
+    base: np.ndarray,
+    data: pd.DataFrame,
+    spec: dict,
+    seed: int,
+    space: str,
+    language: str,
+) -> Figure:
+    """shap's beeswarm; ordinal features coloured by order, nominal ones grey."""
+    import matplotlib.pyplot as plt
+    import shap
+
+    colour = data.copy()
+    for name, order in spec["ordinal"].items():
+        colour[name] = colour[name].map({v: i for i, v in enumerate(order)})
+    for name in spec["nominal"]:
+        colour[name] = np.nan
+    explanation = shap.Explanation(
+        values,
+        base_values=np.broadcast_to(base, len(values)),
+        data=colour.to_numpy(dtype=float),
+        feature_names=[feature_label(c, language) for c in data.columns],
+    )
+    np.random.seed(seed)  # beeswarm jitters with the global generator
+    with warnings.catch_warnings():  # an all-grey (nominal) row has no colour range
+        warnings.simplefilter("ignore", RuntimeWarning)
+        shap.plots.beeswarm(
+            explanation,
+            max_display=len(data.columns),
+            show=False,
+            color_bar_label=plot_text("feature_value", language),
+        )
+    figure = plt.gcf()
+    figure.axes[0].set_xlabel(plot_text("value", language, space))
+    # shap writes its colour bar's ends in English whatever the labels passed
+    figure.axes[-1].set_yticklabels([plot_text("low", language), plot_text("high", language)])
+    return figure

@@ -1,0 +1,177 @@
+"""reports/segment.html: the campaign page for the marketing team, one self-contained file.
+
+Plots are inline base64 PNG and the style is inline, so the page opens from a file, an e-mail
+attachment or a CI artifact with no network (it holds no URL at all). Figures come from the
+metrics (as in segment.md), the top customers' drivers in words from the campaign table.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from oneclick.data import vocabulary as vocab
+from oneclick.segment.markdown import PHRASES, facts
+from oneclick.segment.report import money
+from oneclick.segment.words import header
+
+STYLE = """body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1100px;
+color:#222;line-height:1.45}h1{font-size:1.7em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
+vertical-align:top}th{background:#f3f3f3;text-align:left}td.n{text-align:right;white-space:nowrap}
+.lead{font-size:1.2em;background:#fff4e5;padding:.8em 1em;border-left:4px solid #e67e22}
+figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}
+figure.half img{width:520px}img{max-width:100%}"""
+WORDS = {  # (ru, en): what the page adds to the Markdown report's phrases
+    "title": ("Кампания удержания: ценные клиенты под риском", "Retention campaign: valuable "
+              "customers at risk"),
+    "lead": ("Это {money} у.е. в месяц.", "That is {money} c.u. per month."),
+    "who": ("Кто в сегменте", "Who is in the segment"),
+    "why": ("Почему они уходят", "Why they slip"),
+    "why_note": ("Главная причина клиента — признак, который сильнее всего поднимает его "
+                 "вероятность снижения активности (по SHAP). Ниже: чем клиенты сегмента "
+                 "отличаются от остальных.", "A customer's strongest driver is the feature that "
+                 "raises their probability of decline most (SHAP). Below: how segment customers "
+                 "differ from the rest."),
+    "curve": ("Кривая ценности", "Value curve"),
+    "curve_note": ("Красная отметка — выбранный порог: сегмент. Кривая показывает, какую долю "
+                   "ожидаемой прибыли под риском охватит кампания, если связаться с клиентами "
+                   "по убыванию риска.", "The red mark is the chosen cut: the segment. The curve "
+                   "shows how much expected profit at risk a campaign reaches when customers are "
+                   "contacted from the highest risk down."),
+    "offers": ("Предложения", "Offers"),
+    "text": ("текст для клиента", "text for the customer"),
+    "whose": (" клиента", " of the customer"),
+    "top": ("Главные клиенты и их причины", "Top customers and their reasons"),
+    "reasons": ("причины снижения", "decline drivers"),
+    "offers_of": ("предложения", "offers"),
+    "files": ("Файлы для работы", "Files to work with"),
+    "files_text": ("Полный список клиентов сегмента с предложениями и причинами: "
+                   "<code>data/segment/campaign.xlsx</code> (Excel) и "
+                   "<code>data/segment/campaign.csv</code> (CSV для русской локали: «;», "
+                   "десятичная запятая).", "The whole segment with offers and reasons: "
+                   "<code>data/segment/campaign.xlsx</code> (Excel) and "
+                   "<code>data/segment/campaign.csv</code> (Russian-locale CSV: `;`, decimal "
+                   "comma)."),
+    "capt_value_curve": ("Кривая ценности с отмеченным сегментом", "Value curve, segment marked"),
+    "capt_top_drivers": ("Главная причина снижения у клиентов сегмента",
+                         "Strongest decline driver in the segment"),
+    "capt_profile": ("{name}: сегмент и остальные", "{name}: segment vs the rest"),
+}  # fmt: skip
+
+
+def _w(key: str, language: str, **values: Any) -> str:
+    return WORDS[key][vocab.LANGUAGES.index(language)].format(**values)
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+    cells = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
+    for row in rows:
+        tds = (f"<td{' class=n' if k in numeric else ''}>{v}</td>" for k, v in enumerate(row))
+        cells.append("<tr>" + "".join(tds) + "</tr>")
+    return "<table>" + "".join(cells) + "</table>"
+
+
+def _figure(path: Path, caption: str, half: bool) -> str:
+    """A plot inline as base64 PNG (its title is in the image; the caption is its alt text)."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    size = ' class="half"' if half else ""
+    return f'<figure{size}><img alt="{_e(caption)}" src="data:image/png;base64,{data}"></figure>'
+
+
+def _caption(key: str, language: str) -> str:
+    if key.startswith("profile_"):
+        name = vocab.name(key.removeprefix("profile_"), language)
+        return _w("capt_profile", language, name=name[:1].upper() + name[1:])
+    return _w(f"capt_{key}", language)
+
+
+def _template(text: str, language: str) -> str:
+    """An offer's text with each quoted column named: "…({favourite_category})" -> "…(«…»)"."""
+    names = {c: f"«{vocab.name(c, language)}{_w('whose', language)}»" for c in vocab.TERMS}
+    return text.format_map(names)
+
+
+def _list(lines: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{_e(x.removeprefix('- '))}</li>" for x in lines) + "</ul>"
+
+
+def _top_rows(top: pd.DataFrame, language: str) -> list[list[str]]:
+    """The campaign table's first rows: figures, then each customer's drivers and offers."""
+    present = list(top.columns)
+    found = {
+        key: [h for k in range(1, len(present)) if (h := header(key, k, language)) in present]
+        for key in ("driver", "offer")
+    }
+    rows = []
+    for _, row in top.iterrows():
+        figures = [vocab.number(row.iloc[1], 1, language) + "%"]
+        figures += [vocab.number(row.iloc[k], 2, language) for k in (2, 3)]
+        lines = {key: "<br>".join(_e(row[c]) for c in found[key] if row[c]) for key in found}
+        rows.append([_e(row.iloc[0]), *map(_e, figures), lines["driver"], lines["offer"]])
+    return rows
+
+
+def render(
+    m: dict[str, Any],
+    campaign: pd.DataFrame,
+    images: dict[str, Path],
+    offers: list[dict[str, Any]],
+    language: str,
+) -> str:
+    """The page: metrics m, the campaign table (top rows shown), plots by key, the offer rules."""
+    t, f, lang = PHRASES[language], facts(m, language), language
+    seg = m["segment"]
+    money_at_risk = money(seg["expected_profit_at_risk_total"], lang)
+    lead = f"{f['carry'].replace('**', '')} {_w('lead', lang, money=money_at_risk)}"
+    texts = {o["code"]: o["text"] for o in offers}
+    offer_rows = [
+        [_e(name), _e(_template(texts.get(code, ""), lang)), n] for code, name, n in f["offers"]
+    ]
+    pictures = {
+        k: _figure(p, _caption(k, lang), k.startswith("profile_")) for k, p in images.items()
+    }
+    why = "".join(v for k, v in pictures.items() if k != "value_curve")
+    escaped = {key: [[_e(v) for v in row] for row in f[key]] for key in ("figures", "highlights")}
+    top_head = [*t["top_columns"][:4], _w("reasons", lang), _w("offers_of", lang)]
+    body = [
+        f"<h1>{_e(_w('title', lang))}</h1>",
+        f'<p class="lead">{_e(lead)}</p>',
+        f"<h2>{_e(_w('who', lang))}</h2>",
+        _list(f["rules"]),
+        _table(t["columns"], escaped["figures"], {1, 2}),
+        f"<h2>{_e(_w('why', lang))}</h2>",
+        f"<p>{_e(_w('why_note', lang))}</p>",
+        why,
+        _table(
+            [t["feature"], t["level"], t["columns"][1], t["rest"]], escaped["highlights"], {2, 3}
+        ),
+        f"<p>{_e(t['means'].split(';')[0])}.</p>",
+        f"<h2>{_e(_w('curve', lang))}</h2>",
+        pictures.get("value_curve", ""),
+        f"<p>{_e(_w('curve_note', lang))}</p>",
+        _list(f["curve"]),
+        f"<h2>{_e(_w('offers', lang))}</h2>",
+        _table([t["offer"], _w("text", lang), t["customers"]], offer_rows, {2}),
+        f"<p>{_e(f['found'])}</p>",
+        f"<h2>{_e(_w('top', lang))}</h2>",
+        _table(top_head, _top_rows(campaign.head(len(m["top_customers"])), lang), {1, 2, 3}),
+        f"<h2>{_e(t['outside'].removeprefix('## '))}</h2>",
+        _list(f["outside"]),
+        f"<h2>{_e(_w('files', lang))}</h2>",
+        f"<p>{_w('files_text', lang)}</p>",
+    ]
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_e(_w('title', lang))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
