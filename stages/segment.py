@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, writers
 from oneclick.data.contract import ID
 from oneclick.segment import plots, report
@@ -23,8 +24,10 @@ from oneclick.segment.selection import (
 
 def main() -> None:
     writers.setup_matplotlib()
-    params = config.load_params()["segment"]
+    every = config.load_params()
+    params, campaign = every["segment"], every["campaign"]
     check_params(params)
+    control.check_params(campaign)
     scores = pd.read_csv(paths.SCORES_FILE)
     merged = pd.read_csv(paths.MERGED_FILE)
     shap = pd.read_csv(paths.SHAP_VALUES_FILE).set_index(ID)
@@ -35,6 +38,7 @@ def main() -> None:
     table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)
     customers = segment_customers(table, mask, shap, values, params)
+    customers = control.with_groups(customers, campaign)  # the control group gets no offer
     curve = value_curve(table, params["value_curve_points"])
     importance = shap.abs().mean().sort_values(ascending=False, kind="mergesort")
     profiled = profile(table, mask, profiled_columns)
@@ -43,6 +47,7 @@ def main() -> None:
     metrics = report.build_metrics(
         rules, segment, everyone, customers, curve, profiled, ranking, params
     )
+    metrics["campaign"] = power.campaign_metrics(customers, table, curve, campaign)
     metrics = writers.rounded(metrics)  # the report shows what the JSON holds
 
     writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")

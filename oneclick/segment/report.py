@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oneclick.campaign.control import treated
+from oneclick.campaign.segment_text import segment_section
 from oneclick.data.contract import ID
 from oneclick.segment.offers import SOURCES
 
@@ -37,6 +39,8 @@ def build_metrics(
     importance: list[str],
     params: dict[str, Any],
 ) -> dict[str, Any]:
+    # drivers describe the whole segment; offers and top customers those who get an offer
+    segment_rows, customers = customers, treated(customers)
     total_risk = everyone["expected_profit_at_risk_total"]
     segment["share_of_expected_profit_at_risk"] = (
         segment["expected_profit_at_risk_total"] / total_risk if total_risk else 0.0
@@ -59,7 +63,7 @@ def build_metrics(
             "by_source": {s: int((customers["offer_source"] == s).sum()) for s in SOURCES},
             "customers_without_offer": int((customers["offer_codes"] == "").sum()),
         },
-        "top_decline_driver": customers["driver_1"].value_counts().sort_index().to_dict(),
+        "top_decline_driver": segment_rows["driver_1"].value_counts().sort_index().to_dict(),
         "global_importance_order": importance,
         "profile_highlights": highlights[["feature", "level", "segment", "rest"]].to_dict(
             "records"
@@ -166,6 +170,7 @@ def render(m: dict[str, Any]) -> str:
         "",
         *_table(["id", "probability", "profit", "expected profit at risk", "offers"], top),
         "",
+        *segment_section(m),  # control group and power (oneclick/campaign/segment_text.py)
         "## Recommendations",
         "",
         f"- Contact the segment first: {count(seg['size'])} customers with "
