@@ -9,7 +9,9 @@ absent. Segment and offers follow the current `segment` params (profit cut: quan
 batch). Decline drivers are needed for segment customers only: `shap` runs the shap stage's
 explainer on them, `neighbours` borrows the SHAP values of the nearest customers the shap stage
 explained (fast), `auto` picks `shap` up to AUTO_SHAP_LIMIT segment customers. Customers the
-cleaning rules drop are listed with the reason as their status.
+cleaning rules drop are listed with the reason as their status. Drift: the PSI of every model
+feature against the training part (oneclick/campaign/drift.py), one warning line per feature
+above 0.25; the figures and counts go to <output stem>.summary.json beside the output.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oneclick.campaign.drift import training_drift
 from oneclick.core import config, entry, errors, paths, writers
 from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, PROFIT
@@ -112,6 +115,11 @@ def output_table(
     return out.sort_values(ID, kind="mergesort").reset_index(drop=True)
 
 
+def summary_file(output: Path) -> Path:
+    """The run's summary (counts, drift) beside the output: scores.csv -> scores.summary.json."""
+    return output.with_name(f"{output.stem}.summary.json")
+
+
 @contextmanager
 def phase(timings: dict[str, float], name: str, quiet: bool = False) -> Iterator[None]:
     start = time.perf_counter()
@@ -152,6 +160,8 @@ def predict(
         merged = merge_tables(tables)
         del tables
         features = prepare_features(merged, spec).reset_index(drop=True)
+    with phase(timings, "drift"):  # before trusting the scores: one warning per drifted feature
+        drift = training_drift(features, spec)
     with phase(timings, "model"):
         proba = scoring.predict_in_chunks(model, features, chunk_size, n_jobs)
     with phase(timings, "drivers"):
@@ -172,6 +182,8 @@ def predict(
         int(mask.sum()),
         output,
     )
+    counts = {"customers": len(table), "excluded": len(excluded), "segment": int(mask.sum())}
+    writers.write_json({**counts, "drift": drift}, summary_file(output))
     if timings_file:
         run = {
             "phases": timings,
