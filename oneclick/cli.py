@@ -1,6 +1,7 @@
 """`oneclick`: the project's console command (the DVC stages run from dvc.yaml, not from here).
 
     oneclick predict --input DIR --output FILE   score a new period's four files
+    oneclick outcomes --campaign FILE --input DIR  last campaign's effect, model quality, drift
     oneclick plots [--base REV]                  offline page of the pipeline's plots
     oneclick report --base REV                   pull-request report: branch vs base
 
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from oneclick.campaign.command import add_outcomes
 from oneclick.core import entry, paths
 
 DRIVER_METHODS = ("auto", "shap", "neighbours")
@@ -184,11 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The `oneclick` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="oneclick",
-        description="«В один клик»: score a new period's customers, review experiments. "
+        description="«В один клик»: score a new period's customers, measure last period's "
+        "campaign, review experiments. "
         "The pipeline itself runs with `dvc repro` (dvc.yaml).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_predict(commands)
+    add_outcomes(commands)  # oneclick/campaign/command.py
     _add_review(commands)
     return parser
 

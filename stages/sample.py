@@ -1,6 +1,8 @@
 """Stage `sample`: write the synthetic stand-in for the store's four files.
 
 Logic: oneclick/sample/files.py (this entry point reads params and paths, writes outputs).
+With --next-period (not a DVC stage: run by hand or by tests) it writes the same customers a
+period later instead, with a known offer effect and optional drift: oneclick/sample/next_period.py.
 """
 
 from __future__ import annotations
@@ -8,21 +10,59 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from oneclick.core import config, entry, paths
+from oneclick.core import config, entry, paths, writers
+from oneclick.core.errors import DataError
 from oneclick.sample.files import check_output_dir, check_size, generate, write_files
+from oneclick.sample.next_period import TRUTH_FILE, next_period, parse_drift, read_campaign
 
 
 def main() -> None:
     params = config.load_params()["sample"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=paths.SAMPLE_DIR)
+    parser.add_argument("--output", type=Path, default=paths.SAMPLE_DIR, help="directory to write")
     parser.add_argument("--n-customers", type=int, default=params["n_customers"])
     parser.add_argument("--seed", type=int, default=params["seed"])
+    parser.add_argument(
+        "--next-period",
+        action="store_true",
+        help="write the same customers (same --n-customers and --seed) a period later, with "
+        "the target; needs --campaign; the truth goes to next_period.json beside the files",
+    )
+    parser.add_argument(
+        "--campaign",
+        type=Path,
+        metavar="FILE",
+        help="campaign table with id and group (data/segment/customers.csv of this sample)",
+    )
+    parser.add_argument(
+        "--effect",
+        type=float,
+        default=0.0,
+        help="drop of the treated customers' decline rate the offers cause (default: 0)",
+    )
+    parser.add_argument(
+        "--drift",
+        action="append",
+        default=[],
+        metavar="FEATURE=SHIFT",
+        help="add SHIFT to a numeric feature (its own units), e.g. promo_share=0.3; repeatable",
+    )
     args = parser.parse_args()
     check_size(args.n_customers)  # before the progress line and the time spent generating
     check_output_dir(args.output)
-    entry.log.info("generating %d customers (seed %d)", args.n_customers, args.seed)
-    write_files(generate(args.n_customers, args.seed), args.output)
+    if not args.next_period:
+        if args.campaign or args.effect or args.drift:
+            raise DataError("--campaign, --effect and --drift need --next-period")
+        entry.log.info("generating %d customers (seed %d)", args.n_customers, args.seed)
+        write_files(generate(args.n_customers, args.seed), args.output)
+        return
+    if args.output.resolve() == paths.SAMPLE_DIR.resolve() or args.campaign is None:
+        raise DataError("--next-period needs --campaign and an --output other than data/sample")
+    drift, campaign = parse_drift(args.drift), read_campaign(args.campaign)
+    entry.log.info("next period of %d customers (seed %d)", args.n_customers, args.seed)
+    files, truth = next_period(args.n_customers, args.seed, campaign, args.effect, drift)
+    write_files(files, args.output)
+    writers.write_json(truth, args.output / TRUTH_FILE)
 
 
 if __name__ == "__main__":

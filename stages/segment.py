@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 
+from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, writers
 from oneclick.data import vocabulary
 from oneclick.data.contract import ID
@@ -31,12 +32,11 @@ from oneclick.segment.words import campaign_table
 
 def main() -> None:
     writers.setup_matplotlib()
-    all_params = config.load_params()
-    params, language = (
-        all_params["segment"],
-        vocabulary.check_language(all_params["report"]["language"]),
-    )
+    every = config.load_params()
+    params, design = every["segment"], every["campaign"]  # design: the control group's params
+    language = vocabulary.check_language(every["report"]["language"])
     check_params(params)
+    control.check_params(design)
     scores = pd.read_csv(paths.SCORES_FILE)
     merged = pd.read_csv(paths.MERGED_FILE)
     shap = pd.read_csv(paths.SHAP_VALUES_FILE).set_index(ID)
@@ -47,6 +47,7 @@ def main() -> None:
     table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)
     customers = segment_customers(table, mask, shap, values, params)
+    customers = control.with_groups(customers, design)  # the control group gets no offer
     curve = value_curve(table, params["value_curve_points"])
     ranking = list(shap.abs().mean().sort_values(ascending=False, kind="mergesort").index)
     profiled = profile(table, mask, profiled_columns)
@@ -56,6 +57,7 @@ def main() -> None:
         rules, segment, everyone, customers, curve, profiled, ranking, params, outside, removed
     )
     metrics["calibration_above_threshold"] = calibration_above(table, params["threshold"])
+    metrics["campaign"] = power.campaign_metrics(customers, table, curve, design)
     metrics = writers.rounded(metrics)  # the reports show what the JSON holds
     campaign = campaign_table(customers, table, values, params["max_offers"], language)
     offers = [*params["offers"], params["fallback_offer"]]

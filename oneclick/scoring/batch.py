@@ -10,7 +10,9 @@ absent. Segment and offers follow the current `segment` params (profit cut: quan
 batch). Decline drivers are needed for segment customers only: `shap` runs the shap stage's
 explainer on them, `neighbours` borrows the SHAP values of the nearest customers the shap stage
 explained (fast), `auto` picks `shap` up to AUTO_SHAP_LIMIT segment customers. Customers the
-cleaning rules drop are listed with the reason as their status.
+cleaning rules drop are listed with the reason as their status. Drift: the PSI of every model
+feature against the training part (oneclick/campaign/drift.py), one warning line per feature
+above 0.25; the figures and counts go to <output stem>.summary.json beside the output.
 
 Output (--format): FILE lists every customer, by id, without driver or offer columns (empty for
 the customers outside the segment); the segment's rows with drivers and offers, by expected
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oneclick.campaign.drift import training_drift
 from oneclick.core import config, entry, errors, paths, writers
 from oneclick.data import vocabulary
 from oneclick.data.cleaning import clean_tables
@@ -152,6 +155,11 @@ def write_output(
     return [output, segment_file(output)]
 
 
+def summary_file(output: Path) -> Path:
+    """The run's summary (counts, drift) beside the output: scores.csv -> scores.summary.json."""
+    return output.with_name(f"{output.stem}.summary.json")
+
+
 @contextmanager
 def phase(timings: dict[str, float], name: str, quiet: bool = False) -> Iterator[None]:
     start = time.perf_counter()
@@ -196,6 +204,8 @@ def predict(
         merged = merge_tables(tables)
         del tables
         features = prepare_features(merged, spec).reset_index(drop=True)
+    with phase(timings, "drift"):  # before trusting the scores: one warning per drifted feature
+        drift = training_drift(features, spec)
     with phase(timings, "model"):
         proba = scoring.predict_in_chunks(model, features, chunk_size, n_jobs)
     with phase(timings, "drivers"):
@@ -217,6 +227,8 @@ def predict(
         int(mask.sum()),
         ", ".join(map(str, written)),
     )
+    counts = {"customers": len(table), "excluded": len(removed), "segment": int(mask.sum())}
+    writers.write_json({**counts, "drift": drift}, summary_file(output))
     if timings_file:
         run = {
             "phases": timings,

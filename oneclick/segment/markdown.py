@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oneclick.campaign.segment_text import segment_section
 from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID
 from oneclick.segment.offers import SOURCES
@@ -220,5 +221,9 @@ def render(m: dict[str, Any], language: str = "en") -> str:
     lines += ["", t["means"], "", t["offers"], ""]
     lines += table([t["offer"], t["customers"]], [row[1:] for row in f["offers"]])
     lines += ["", f["found"], "", t["top"], "", *table(t["top_columns"], f["top"])]
-    lines += ["", t["outside"], "", *f["outside"], "", t["advice"], "", f["first"], *f["curve"]]
+    lines += ["", t["outside"], "", *f["outside"], ""]
+    lines += (
+        [*segment_section(m), ""] if "campaign" in m else []
+    )  # oneclick/campaign/segment_text.py
+    lines += [t["advice"], "", f["first"], *f["curve"]]
     return "\n".join([*lines, t["rescore"], ""])

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oneclick.campaign.control import treated
 from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID
 from oneclick.segment.offers import SOURCES
@@ -50,6 +51,8 @@ def build_metrics(
 ) -> dict[str, Any]:
     """metrics/segment.json. outside: customers failing each rule (selection.not_selected);
     removed: customers the clean stage dropped, by reason (never scored)."""
+    # drivers describe the whole segment; offers and top customers those who get an offer
+    segment_rows, customers = customers, treated(customers)
     total_risk = everyone["expected_profit_at_risk_total"]
     segment["share_of_expected_profit_at_risk"] = (
         segment["expected_profit_at_risk_total"] / total_risk if total_risk else 0.0
@@ -72,7 +75,7 @@ def build_metrics(
             "by_source": {s: int((customers["offer_source"] == s).sum()) for s in SOURCES},
             "customers_without_offer": int((customers["offer_codes"] == "").sum()),
         },
-        "top_decline_driver": customers["driver_1"].value_counts().sort_index().to_dict(),
+        "top_decline_driver": segment_rows["driver_1"].value_counts().sort_index().to_dict(),
         "global_importance_order": importance,
         "profile_highlights": highlights[["feature", "level", "segment", "rest"]].to_dict(
             "records"

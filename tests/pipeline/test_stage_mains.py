@@ -94,6 +94,7 @@ BAD_PARAMS = [  # stage, block, key, value, the one error line
     ("evaluate", "evaluate", "threshold", "0,5", r"evaluate\.threshold: '0,5' is not a number"),
     ("evaluate", "evaluate", "threshold", None, r"evaluate\.threshold: None is not a number"),
     ("segment", "segment", "threshold", 7, r"segment\.threshold: 7 is not a number"),
+    ("segment", "campaign", "control_share", 1.5, r"campaign\.control_share: 1\.5 is not a num"),
 ]
 
 

@@ -379,7 +379,11 @@ def test_segment_outputs(reproduced_project: Path) -> None:
     assert_report_made_of_metrics(text, metrics, language)
     customers = pd.read_csv(repo / "data/segment/customers.csv", keep_default_na=False)
     assert len(customers) == metrics["segment"]["size"] > 0
-    assert (customers["offer_codes"] != "").all(), "every segment customer gets an offer"
+    offered = customers["group"] == "treatment"
+    assert set(customers["group"]) == {"treatment", "control"}
+    assert offered.sum() == metrics["campaign"]["treatment_size"]
+    assert (customers.loc[offered, "offer_codes"] != "").all(), "every treated customer: an offer"
+    assert (customers.loc[~offered, "offer_codes"] == "").all(), "the control group gets none"
     ranked = customers.sort_values([sg.AT_RISK, ID], ascending=[False, True], kind="mergesort")
     assert customers[ID].tolist() == ranked[ID].tolist()
     scores = pd.read_csv(repo / "data/predictions/scores.csv")

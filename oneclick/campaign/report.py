@@ -1,0 +1,151 @@
+"""The outcomes report (Russian), rendered from the outcomes metrics alone (every figure in it
+is one of them), and the number formats of every campaign text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oneclick.campaign.control import CONTROL, TREATMENT
+from oneclick.campaign.drift import DRIFT, WATCH, flag
+from oneclick.data.contract import LABELS
+
+NONE = "—"
+GROUP_NAMES = {TREATMENT: "получили предложение", CONTROL: "контрольная (без предложения)"}
+POPULATIONS = {
+    "untreated": "все клиенты прошлого периода, кроме получивших предложение",
+    CONTROL: "контрольная группа кампании (файла оценок всех клиентов не было)",
+}
+FLAGS = {"ok": "стабилен", "watch": "заметный сдвиг", "drift": "**дрейф**"}
+
+
+def count(x: int | None) -> str:
+    return NONE if x is None else str(int(x))
+
+
+def money(x: float | None) -> str:
+    return NONE if x is None else f"{x:.2f}"
+
+
+def percent(x: float | None) -> str:
+    return NONE if x is None else f"{100 * x:.1f}%"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def _feature(name: str) -> str:
+    label = LABELS.get(name)
+    return f"`{name}` ({label})" if label else f"`{name}`"
+
+
+def _effect_lines(e: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            GROUP_NAMES[g],
+            count(e[g]["customers"]),
+            count(e[g]["found"]),
+            count(e[g]["declined"]),
+            money(e[g]["decline_rate"]),
+            money(e[g]["probability_mean"]),
+        ]
+        for g in (TREATMENT, CONTROL)
+    ]
+    header = ["группа", "в кампании", "найдено в новом периоде", "снизили активность",
+              "доля снизивших", "предсказано моделью"]  # fmt: skip
+    lines = [*_table(header, rows), ""]
+    if not e["measurable"]:
+        small = [GROUP_NAMES[g] for g in (TREATMENT, CONTROL) if e[g]["found"] < e["min_group"]]
+        return [
+            *lines,
+            f"**Эффект не измерим**: в группе «{'», «'.join(small)}» найдено меньше "
+            f"{count(e['min_group'])} клиентов.",
+            "",
+        ]
+    ci = f"{money(e['drop_ci_low'])} … {money(e['drop_ci_high'])}"
+    verdict = (
+        "Эффект статистически значим: интервал не включает 0."
+        if e["significant"]
+        else "Эффект не значим: интервал включает 0, и по этим данным нельзя утверждать ни что "
+        "предложения работают, ни что не работают."
+    )
+    return [
+        *lines,
+        f"**Снижение доли снизивших активность (контрольная минус получившие предложение): "
+        f"{money(e['drop'])}**, {100 * e['confidence']:g}% доверительный интервал {ci} "
+        "(интервал Ньюкомба). " + verdict,
+        "",
+        "Сохранённая прибыль ≈ снижение × прибыль получивших предложение "
+        f"({money(e[TREATMENT]['profit_total'])}): **{money(e['implied_profit'])}** "
+        f"(интервал {money(e['implied_profit_ci_low'])} … {money(e['implied_profit_ci_high'])}).",
+        "",
+    ]
+
+
+def _model_lines(q: dict[str, Any]) -> list[str]:
+    auc = money(q["roc_auc"]) if q["roc_auc"] is not None else "не определён (один класс)"
+    rows = [
+        [count(r["decile"]), count(r["customers"]), money(r["predicted"]), money(r["observed"])]
+        for r in q["calibration"]
+    ]
+    return [
+        f"Вероятности прошлого периода против того, что произошло: {POPULATIONS[q['population']]}"
+        f" (клиентов: {count(q['customers'])}, из них снизили активность: "
+        f"{count(q['declined'])}).",
+        "",
+        f"- ROC-AUC: **{auc}**; Brier: {money(q['brier'])}.",
+        f"- Средняя предсказанная вероятность снижения {money(q['probability_mean'])}, "
+        f"наблюдаемая доля {money(q['decline_rate'])}.",
+        "",
+        *_table(["дециль риска", "клиентов", "предсказано", "наблюдалось"], rows),
+        "",
+    ]
+
+
+def _drift_lines(d: dict[str, Any]) -> list[str]:
+    ranked = sorted(d["psi"].items(), key=lambda item: (-item[1], item[0]))
+    rows = [[_feature(f), f"{v:.3f}", FLAGS[flag(v)]] for f, v in ranked]
+    drifted = [f for f, v in ranked if v > DRIFT]
+    advice = (
+        f"Модель применяется к клиентам, не похожим на обучающих ({', '.join(drifted)}): "
+        "переобучить её на новых данных, прежде чем доверять вероятностям."
+        if drifted
+        else "Новый период похож на обучающий: дрейфа нет."
+    )
+    return [
+        f"Обучающая выборка (клиентов: {count(d['reference_customers'])}) против нового "
+        f"периода ({count(d['new_customers'])}). PSI выше {WATCH:g} — заметный сдвиг, выше "
+        f"{DRIFT:g} — дрейф. Признаков выше {WATCH:g}: {count(d['features_above_watch'])}, "
+        f"выше {DRIFT:g}: {count(d['features_above_drift'])}. {advice}",
+        "",
+        *_table(["признак", "PSI", "оценка"], rows),
+        "",
+    ]
+
+
+def render_outcomes(m: dict[str, Any]) -> str:
+    """The outcomes report (Markdown, Russian) from the outcomes metrics."""
+    new = m["new_period"]
+    return "\n".join(
+        [
+            "# Итоги кампании: эффект предложений, качество модели, дрейф",
+            "",
+            "Сформировано командой `oneclick outcomes` из `outcomes.json`; не редактировать "
+            f"вручную. Клиентов в новом периоде после очистки: {count(new['customers'])} "
+            f"(исключены правилами очистки: {count(new['removed_by_cleaning'])}).",
+            "",
+            "## Эффект предложений",
+            "",
+            *_effect_lines(m["effect"]),
+            "## Качество модели на новом периоде",
+            "",
+            *_model_lines(m["model"]),
+            "## Дрейф признаков (PSI)",
+            "",
+            *_drift_lines(m["drift"]),
+        ]
+    )

@@ -1,0 +1,96 @@
+"""Issue 15's acceptance, end to end on the reproduced sample project: the generated next period
+through `stages.sample --next-period`, `oneclick outcomes` and `oneclick predict`."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oneclick.campaign.drift import DRIFT
+
+CLI = "import sys; from oneclick.cli import main; main(sys.argv[1:])"  # the copy's own package
+CAMPAIGN = "data/segment/customers.csv"
+
+
+def run(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, *args], cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def next_period(repo: Path, out: Path, *args: str) -> Path:
+    run(repo, "-m", "stages.sample", "--output", str(out), "--next-period",
+        "--campaign", CAMPAIGN, *args)  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def acceptance(reproduced_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    repo, root = reproduced_project, tmp_path_factory.mktemp("acceptance")
+    periods = {
+        "effect": next_period(repo, root / "effect", "--effect", "0.15"),
+        "none": next_period(repo, root / "none", "--effect", "0"),
+        "drift": next_period(repo, root / "drift", "--drift", "promo_share=0.3"),
+    }
+    out: dict = {}
+    for name, data in periods.items():
+        report = root / f"outcomes-{name}"
+        run(repo, "-c", CLI, "outcomes", "--campaign", CAMPAIGN, "--input", str(data),
+            "--output-dir", str(report))  # fmt: skip
+        out[name] = json.loads((report / "outcomes.json").read_text(encoding="utf-8"))
+        out[f"{name}.md"] = (report / "outcomes.md").read_text(encoding="utf-8")
+    scores = root / "scores.csv"
+    predicted = run(repo, "-m", "stages.predict", "--input", str(periods["drift"]),
+                    "--output", str(scores), "--drivers", "neighbours")  # fmt: skip
+    out["predict.log"] = predicted.stderr
+    out["predict"] = json.loads((root / "scores.summary.json").read_text(encoding="utf-8"))
+    return out
+
+
+def test_an_effect_of_0_15_is_reported_with_an_interval_covering_it_and_not_0(acceptance):
+    e = acceptance["effect"]["effect"]
+    assert e["measurable"] and e["drop_ci_low"] <= 0.15 <= e["drop_ci_high"], e
+    assert e["drop_ci_low"] > 0 and e["significant"], e
+    assert "Эффект статистически значим" in acceptance["effect.md"]
+
+
+def test_no_effect_is_reported_with_an_interval_covering_0(acceptance):
+    e = acceptance["none"]["effect"]
+    assert e["drop_ci_low"] <= 0 <= e["drop_ci_high"] and not e["significant"], e
+    assert "Эффект не значим" in acceptance["none.md"]
+
+
+def test_one_drifted_feature_passes_0_25_in_outcomes_and_in_predicts_warning(acceptance):
+    for name in ("drift", "predict"):
+        psi = acceptance[name]["drift"]["psi"]
+        assert {f for f, v in psi.items() if v > DRIFT} == {"promo_share"}, (name, psi)
+    assert "| `promo_share` (Акционные_покупки) |" in acceptance["drift.md"]
+    warnings = [line for line in acceptance["predict.log"].splitlines() if "PSI" in line]
+    assert len(warnings) == 1 and re.search(
+        r"WARNING .*promo_share PSI \d+\.\d{3} > 0.25", warnings[0]
+    )
+    stable = acceptance["effect"]["drift"]
+    assert stable["features_above_drift"] == 0 and stable["features_above_watch"] == 0
+
+
+def test_the_model_is_judged_on_customers_without_an_offer(acceptance, reproduced_project):
+    model, effect = acceptance["effect"]["model"], acceptance["effect"]["effect"]
+    scored = len(pd.read_csv(reproduced_project / "data/predictions/scores.csv"))
+    assert model["population"] == "untreated"
+    assert model["customers"] == scored - effect["treatment"]["found"]  # all are in the new period
+    assert 0.5 < model["roc_auc"] <= 1 and len(model["calibration"]) == 10
+
+
+def test_segment_report_states_the_detectable_effect_and_the_size_needed(reproduced_project):
+    metrics = json.loads((reproduced_project / "metrics/segment.json").read_text("utf-8"))
+    c = metrics["campaign"]
+    text = (reproduced_project / "reports/segment.md").read_text(encoding="utf-8")
+    assert f"**{c['min_detectable_drop']:.2f}**" in text
+    assert f"не меньше **{c['size_needed']}** клиентов" in text
+    assert f"снижение на {c['target_effect']:g} (`campaign.target_effect`)" in text
