@@ -6,9 +6,7 @@ Logic: oneclick/model/evaluation.py (this entry point reads params and paths, wr
 from __future__ import annotations
 
 import pandas as pd
-from sklearn.metrics import (
-    roc_auc_score,
-)
+from sklearn.metrics import roc_auc_score
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.data.contract import GROUP, LABEL
@@ -48,11 +46,13 @@ def main() -> None:
     metrics["train_out_of_fold_roc_auc"] = roc_auc_score(train[LABEL], train_proba)
     entry.log.info("evaluate: test ROC-AUC %.4f, F1 %.4f", metrics["roc_auc"], metrics["f1"])
 
-    writers.write_json(metrics, paths.METRICS_DIR / "evaluate.json")
     bins = params["evaluate"]["calibration_bins"]
-    for name, table in plot_tables(y_test, test_proba, threshold, bins).items():
-        writers.write_csv(table, paths.PLOTS_DIR / "evaluate" / name)
-    writers.write_csv(scores_frame(train, train_proba, test, test_proba), paths.SCORES_FILE)
+    with writers.together():
+        writers.write_json(metrics, paths.METRICS_DIR / "evaluate.json")
+        for name, table in plot_tables(y_test, test_proba, threshold, bins).items():
+            writers.write_csv(table, paths.PLOTS_DIR / "evaluate" / name)
+        writers.write_csv(scores_frame(train, train_proba, test, test_proba), paths.SCORES_FILE)
+        config.check_unchanged("evaluate", params)
 
 
 if __name__ == "__main__":

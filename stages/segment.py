@@ -23,7 +23,8 @@ from oneclick.segment.selection import (
 
 def main() -> None:
     writers.setup_matplotlib()
-    params = config.load_params()["segment"]
+    all_params = config.load_params()
+    params = all_params["segment"]
     check_params(params)
     scores = pd.read_csv(paths.SCORES_FILE)
     merged = pd.read_csv(paths.MERGED_FILE)
@@ -45,12 +46,15 @@ def main() -> None:
     )
     metrics = writers.rounded(metrics)  # the report shows what the JSON holds
 
-    writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
-    writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
-    writers.write_csv(curve, plots.PLOTS / "value_curve.csv")
-    writers.write_json(metrics, paths.SEGMENT_METRICS)
-    writers.write_text(report.render(metrics), paths.REPORTS_DIR / "segment.md")
-    plots.save_plots(table, mask, curve, metrics, list(importance.index[: params["profile_plots"]]))
+    with writers.together():
+        writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
+        writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
+        writers.write_csv(curve, plots.PLOTS / "value_curve.csv")
+        writers.write_json(metrics, paths.SEGMENT_METRICS)
+        writers.write_text(report.render(metrics), paths.REPORTS_DIR / "segment.md")
+        highlighted = list(importance.index[: params["profile_plots"]])
+        plots.save_plots(table, mask, curve, metrics, highlighted)
+        config.check_unchanged("segment", all_params)
 
 
 if __name__ == "__main__":

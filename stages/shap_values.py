@@ -50,17 +50,19 @@ def main() -> None:
     ids, data, values = table[ID].to_numpy(), everyone[columns], table[columns].to_numpy()
     drivers = driver_table(ids, data, values, params["top_drivers"])
     metrics = shap_metrics(model, summary, table, columns, checks, tolerance)
-    writers.write_csv(table, paths.SHAP_VALUES_FILE)
-    writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
-    writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
-    writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
-    writers.save_figure(
-        plot_importance(metrics["global_importance"], space), PLOTS / "importance.png"
-    )
-    beeswarm = plot_beeswarm(
-        values, table[BASE].to_numpy(), data, spec, params["random_state"], space
-    )
-    writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
+    with writers.together():
+        writers.write_csv(table, paths.SHAP_VALUES_FILE)
+        writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
+        writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
+        writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
+        # one figure at a time: the beeswarm drawn while the other is open changes its pixels
+        importance = plot_importance(metrics["global_importance"], space)
+        writers.save_figure(importance, PLOTS / "importance.png")
+        beeswarm = plot_beeswarm(
+            values, table[BASE].to_numpy(), data, spec, params["random_state"], space
+        )
+        writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
+        config.check_unchanged("shap", all_params)
 
 
 if __name__ == "__main__":

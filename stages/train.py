@@ -5,6 +5,7 @@ Logic: oneclick/model/training.py (this entry point reads params and paths, writ
 
 from __future__ import annotations
 
+import joblib
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
@@ -15,7 +16,8 @@ from oneclick.model.training import nested_cv, plot_leaderboard, select_model
 
 def main() -> None:
     writers.setup_matplotlib()
-    params = config.load_params()["train"]
+    all_params = config.load_params()
+    params = all_params["train"]
     spec = load_spec()
     train = pd.read_csv(paths.TRAIN_FILE)
     # one BLAS/OpenMP thread per process: parallelism comes from n_jobs worker processes, and
@@ -25,14 +27,13 @@ def main() -> None:
         if params["nested_folds"]:
             metrics["nested_cv"] = nested_cv(train, spec, params, params["nested_folds"])
 
-    import joblib
-
-    paths.MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, paths.MODEL_FILE)
-    writers.write_json(metrics, paths.METRICS_DIR / "train.json")
-    writers.save_figure(
-        plot_leaderboard(metrics["leaderboard"]), paths.PLOTS_DIR / "train" / "leaderboard.png"
-    )
+    leaderboard = plot_leaderboard(metrics["leaderboard"])
+    with writers.together():
+        with writers.atomic(paths.MODEL_FILE, "wb") as handle:
+            joblib.dump(model, handle)
+        writers.write_json(metrics, paths.METRICS_DIR / "train.json")
+        writers.save_figure(leaderboard, paths.PLOTS_DIR / "train" / "leaderboard.png")
+        config.check_unchanged("train", all_params)
 
 
 if __name__ == "__main__":

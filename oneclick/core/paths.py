@@ -6,6 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS_FILE = ROOT / "params.yaml"
+DVC_FILE = ROOT / "dvc.yaml"
+LOCK_FILE = ROOT / "dvc.lock"
 
 DATA = ROOT / "data"
 SAMPLE_DIR = DATA / "sample"

@@ -51,7 +51,7 @@ def run_chain(root: Path) -> dict[str, bytes]:
     synthetic_merged(300, twins=10).to_csv(merged, index=False)
     for stage in CHAIN:
         run = run_module(f"stages.{stage}", [], root)
-        assert run.returncode == 0, (stage, run.stderr)
+        assert run.code == 0, (stage, run.stderr)
     files = (p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
 
@@ -95,7 +95,7 @@ def test_stage_refuses_bad_params_with_one_line_and_writes_nothing(
     (repo / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
     before = {p: p.read_bytes() for p in (repo / "metrics").glob("*.json")}
     run = run_module(f"stages.{stage}", [], repo)
-    assert run.returncode == 2
+    assert run.code == 2
     assert len(run.problems) == 1 and not run.stderr.startswith("INFO"), run.stderr
     assert re.match(rf"^error: params\.yaml: {message}", run.problems[0]), run.problems
     assert {p: p.read_bytes() for p in (repo / "metrics").glob("*.json")} == before
@@ -111,7 +111,7 @@ def test_predict_refuses_bad_segment_params_before_reading_the_model(
     (repo / "models" / "model.joblib").unlink()  # reading it would be a different error
     out = tmp_path / "scores.csv"
     run = run_module("stages.predict", ["--input", "data/sample", "--output", str(out)], repo)
-    assert run.returncode == 2
+    assert run.code == 2
     assert run.problems == [
         "error: params.yaml: segment.threshold: '0,7' is not a number in [0, 1]"
     ]
