@@ -18,7 +18,8 @@ from oneclick.model.evaluation import (
     plot_tables,
     scores_frame,
 )
-from oneclick.model.pipelines import load_model, predict_declined
+from oneclick.model.persistence import load_model
+from oneclick.model.pipelines import predict_declined
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from oneclick.explain.values import (
     shap_metrics,
 )
 from oneclick.features.spec import feature_columns, load_spec
-from oneclick.model.pipelines import load_model
+from oneclick.model.persistence import load_model
 
 
 def main() -> None:

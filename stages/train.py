@@ -1,16 +1,16 @@
-"""Stage `train`: the model search on the training part, calibration, models/model.joblib.
+"""Stage `train`: the model search on the training part, calibration, models/model.skops.
 
 Logic: oneclick/model/training.py (this entry point reads params and paths, writes outputs).
 """
 
 from __future__ import annotations
 
-import joblib
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.features.spec import load_spec
+from oneclick.model.persistence import dump_model
 from oneclick.model.training import nested_cv, plot_leaderboard, select_model
 
 
@@ -29,8 +29,7 @@ def main() -> None:
 
     leaderboard = plot_leaderboard(metrics["leaderboard"])
     with writers.together():
-        with writers.atomic(paths.MODEL_FILE, "wb") as handle:
-            joblib.dump(model, handle)
+        writers.write_bytes(dump_model(model), paths.MODEL_FILE)
         writers.write_json(metrics, paths.METRICS_DIR / "train.json")
         writers.save_figure(leaderboard, paths.PLOTS_DIR / "train" / "leaderboard.png")
         config.check_unchanged("train", all_params)

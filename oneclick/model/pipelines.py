@@ -1,13 +1,12 @@
 """Model building blocks: pipelines, search spaces, grouped folds, loading and predicting.
 
 Downstream stages (evaluate, shap, scoring) get P(declined) from the saved model only through
-`load_model` and `predict_declined`; model input comes from `oneclick.features.spec`.
+`persistence.load_model` and `predict_declined`; model input comes from `oneclick.features.spec`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ from sklearn.preprocessing import (
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from oneclick.core import errors, paths
+from oneclick.core import errors
 
 SCALERS: dict[str, Callable[[], Any]] = {
     "standard": StandardScaler,
@@ -53,14 +52,6 @@ FAMILIES: dict[str, Callable[[int], BaseEstimator]] = {
 SCALER_KEY = "scaler"  # numeric scaler, a SCALERS name
 SELECT_KEY = "select_k"  # keep the k encoded columns with the highest ANOVA F ("all": keep all)
 STEP_KEYS = {SCALER_KEY: "prep__num", SELECT_KEY: "select__k"}
-
-
-def load_model(path: Path | None = None) -> Pipeline:
-    """The fitted model (default: paths.MODEL_FILE): a Pipeline prep -> select -> clf, where
-    clf may be a CalibratedClassifierCV; use predict_declined for P(declined)."""
-    import joblib
-
-    return joblib.load(path or paths.MODEL_FILE)
 
 
 def predict_declined(model: Pipeline, features: pd.DataFrame) -> np.ndarray:
