@@ -65,7 +65,8 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         "`segment` params, decline drivers and offers, one row per customer. The files pass the "
         "same cleaning contract, merge and feature spec as the pipeline; the target column may "
         "be absent. The model, feature spec and SHAP tables are used only if their md5 is the one "
-        "dvc.lock records. Bad input: one `error:` line, exit code 2.",
+        "dvc.lock records; the output may not overwrite a file of the project or of the input. "
+        "Bad input: one `error:` line, exit code 2.",
     )
     parser.add_argument(
         "--input",

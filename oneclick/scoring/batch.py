@@ -4,9 +4,10 @@
 
 The files go through the pipeline's own steps: the cleaning contract with the `clean` params,
 the merge, the feature spec of data/features, and the model; each of these is parsed only from
-bytes whose md5 is the one dvc.lock records (oneclick/scoring/integrity.py). The target column
-may be absent. Segment and offers follow the current `segment` params (profit cut: quantile over
-this batch). Decline drivers are needed for segment customers only: `shap` runs the shap stage's
+bytes whose md5 is the one dvc.lock records (oneclick/scoring/integrity.py), and the output may
+not overwrite anything of the project or of the input (guard.py). The target column may be
+absent. Segment and offers follow the current `segment` params (profit cut: quantile over this
+batch). Decline drivers are needed for segment customers only: `shap` runs the shap stage's
 explainer on them, `neighbours` borrows the SHAP values of the nearest customers the shap stage
 explained (fast), `auto` picks `shap` up to AUTO_SHAP_LIMIT segment customers. Customers the
 cleaning rules drop are listed with the reason as their status.
@@ -32,6 +33,7 @@ from oneclick.data.reading import read_raw
 from oneclick.explain.explainers import choose_explainer, explain_model
 from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
+from oneclick.scoring.guard import check_output
 from oneclick.scoring.integrity import Artifacts, load_artifacts
 from oneclick.segment.selection import (
     AT_RISK,
@@ -131,6 +133,9 @@ def predict(
     timings_file: Path | None = None,
 ) -> None:
     """Score the four files in input_dir and write one row per customer to output."""
+    for flag, path in (("--output", output), ("--timings", timings_file)):
+        if path is not None:  # before anything is read: a refused path costs nothing
+            check_output(path, input_dir, model_path, flag)
     params = config.load_params()
     check_params(params["segment"])
     timings: dict[str, float] = {}
