@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oneclick.core import entry
+from oneclick.core import entry, writers
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID
 
@@ -42,7 +42,13 @@ def chunks(n: int, size: int) -> Iterator[slice]:
 
 def predict_in_chunks(model: Any, features: pd.DataFrame, size: int, n_jobs: int) -> np.ndarray:
     """P(declined) per row, chunk by chunk on n_jobs threads (bounded memory; the model's
-    neighbour search and BLAS release the GIL). Chunking never changes a result."""
+    neighbour search and BLAS release the GIL), rounded to the writers' precision.
+
+    Raw probabilities of one row may differ in the last bits between chunk sizes (BLAS kernels
+    and their thread split depend on the batch size and the CPU), so they are rounded here,
+    before the segment, ranking and output use them: chunks and threads then give the same
+    output (bar a value within a few ulp of a rounding midpoint), as the pipeline's segment
+    stage sees the probabilities rounded in data/predictions/scores.csv."""
     from joblib import Parallel, delayed
 
     from oneclick.model.pipelines import predict_declined
@@ -55,7 +61,7 @@ def predict_in_chunks(model: Any, features: pd.DataFrame, size: int, n_jobs: int
         out[part] = proba
         if len(parts) > 1:
             entry.log.info("predict: scored %d / %d customers", part.stop, len(features))
-    return out
+    return writers.round_floats(out)
 
 
 def preprocessing(model: Any) -> Any:
