@@ -32,13 +32,14 @@ Written by `make bench` (bench/bench_scale.py): generated customers (stages.samp
 {SEED}) scored by `python -m stages.predict` in a child process. Wall and CPU seconds and peak
 RSS are the child's (os.wait4), in MB of 2**20 bytes (1024 MB = 1 GiB); phase seconds come from
 predict's `--timings`."""
-NOTES = """Phases: load_model = md5 check against dvc.lock + unpickling; read/clean = the cleaning
-contract (input_reading.read_raw, clean.clean_tables); merge_features = merge + engineered features;
-model = P(declined), chunks on threads; drivers = segment selection + SHAP for segment customers
-only (`neighbours`: SHAP borrowed from the nearest customers the shap stage explained; `shap`:
-the shap stage's own explainer); offers = segment.segment_customers (rules per customer);
-write = the output CSV. Wall time depends on what else runs on the machine: see the load average
-and compare CPU seconds."""
+NOTES = """Phases: load_model = md5 checks against dvc.lock (model, data/features, data/shap)
+and loading the skops model, feature spec, training part and SHAP tables; read/clean = the
+cleaning contract (input_reading.read_raw, clean.clean_tables); merge_features = merge +
+engineered features; model = P(declined), chunks on threads; drivers = segment selection + SHAP
+for segment customers only (`neighbours`: SHAP borrowed from the nearest customers the shap
+stage explained; `shap`: the shap stage's own explainer); offers = segment.segment_customers
+(rules per customer); write = the output CSV. Wall time depends on what else runs on the
+machine: see the load average and compare CPU seconds."""
 
 
 def run_child(args: list[str]) -> dict[str, float]:

@@ -68,8 +68,9 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         description="Score a new period's four files: P(decline), the segment under the current "
         "`segment` params, decline drivers and offers. The files pass the "
         "same cleaning contract, merge and feature spec as the pipeline; the target column may "
-        "be absent. The model is loaded only if its md5 is the one dvc.lock records. Bad input: "
-        "one `error:` line, exit code 2.",
+        "be absent. The model, feature spec and SHAP tables are used only if their md5 is the one "
+        "dvc.lock records; the output may not overwrite a file of the project or of the input. "
+        "Bad input: one `error:` line, exit code 2.",
     )
     parser.add_argument(
         "--input",
@@ -105,7 +106,7 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=paths.MODEL_FILE,
         metavar="FILE",
-        help="fitted model; must match dvc.lock's md5 for models/model.joblib "
+        help="fitted model; must match dvc.lock's md5 for models/model.skops "
         "(default: %(default)s)",
     )
     parser.add_argument(

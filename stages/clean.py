@@ -10,9 +10,7 @@ from pathlib import Path
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.data.cleaning import clean_tables
-from oneclick.data.contract import (
-    INPUT_FILES,
-)
+from oneclick.data.contract import INPUT_FILES
 from oneclick.data.quality import quality_figures, quality_markdown
 from oneclick.data.reading import read_raw
 
@@ -27,10 +25,12 @@ def main() -> None:
     # Only now, with everything validated, are outputs touched (and progress logged: a bad input
     # must end in exactly one line on stderr).
     entry.log.info("clean: %s valid, writing %s", source, paths.CLEAN_DIR)
-    for spec in INPUT_FILES:
-        writers.write_csv(tables[spec.key], paths.CLEAN_DIR / spec.filename)
-    writers.write_json(quality_figures(quality), paths.DATA_QUALITY_METRICS)
-    writers.write_text(quality_markdown(quality), paths.DATA_QUALITY_REPORT)
+    with writers.together():  # every output or none: never a mix of new and old files
+        for spec in INPUT_FILES:
+            writers.write_csv(tables[spec.key], paths.CLEAN_DIR / spec.filename)
+        writers.write_json(quality_figures(quality), paths.DATA_QUALITY_METRICS)
+        writers.write_text(quality_markdown(quality), paths.DATA_QUALITY_REPORT)
+        config.check_unchanged("clean", params)
     entry.log.info("clean: %s", quality_markdown(quality).split("\n")[2])
 
 

@@ -18,7 +18,8 @@ from oneclick.model.evaluation import (
     scores_frame,
     test_figures,
 )
-from oneclick.model.pipelines import load_model, predict_declined
+from oneclick.model.persistence import dump_model, load_model
+from oneclick.model.pipelines import predict_declined
 from oneclick.model.procedure import check_params, fit_procedure
 from oneclick.model.protocol import protocol_folds, protocol_metrics, run_protocol
 
@@ -53,18 +54,17 @@ def main() -> None:
     metrics["protocol"] = protocol_metrics(scores, y.to_numpy(), held_out, k, bins)
     entry.log.info("evaluate: protocol %s", metrics["protocol"])
 
-    import joblib
-
-    paths.FOLD_MODELS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(fold_models, paths.FOLD_MODELS_FILE)
-    writers.write_json(metrics, paths.METRICS_DIR / "evaluate.json")
-    for name, table in plot_tables(y_test, test_proba, setting["threshold"], bins).items():
-        writers.write_csv(table, paths.PLOTS_DIR / "evaluate" / name)
-    writers.write_csv(scores, paths.PLOTS_DIR / "evaluate" / "protocol_folds.csv")
-    writers.write_csv(scores_frame(everyone, held_out), paths.SCORES_FILE)
     test_scores = test[[ID, LABEL]].assign(probability=test_proba)  # for paired comparisons
-    writers.write_csv(test_scores, paths.PREDICTIONS_DIR / "test.csv")
-    writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
+    with writers.together():
+        writers.write_bytes(dump_model(fold_models), paths.FOLD_MODELS_FILE)
+        writers.write_json(metrics, paths.METRICS_DIR / "evaluate.json")
+        for name, table in plot_tables(y_test, test_proba, setting["threshold"], bins).items():
+            writers.write_csv(table, paths.PLOTS_DIR / "evaluate" / name)
+        writers.write_csv(scores, paths.PLOTS_DIR / "evaluate" / "protocol_folds.csv")
+        writers.write_csv(scores_frame(everyone, held_out), paths.SCORES_FILE)
+        writers.write_csv(test_scores, paths.PREDICTIONS_DIR / "test.csv")
+        writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
+        config.check_unchanged("evaluate", params)
 
 
 if __name__ == "__main__":

@@ -20,18 +20,21 @@ from oneclick.features.spec import SPEC_FILE
 
 def main() -> None:
     writers.setup_matplotlib()
-    params = config.load_params()["features"]
+    all_params = config.load_params()
+    params = all_params["features"]
     config.check_fraction("features.test_size", params["test_size"], open_interval=True)
     name = paths.shown(paths.MERGED_FILE)
     merged = pd.read_csv(paths.MERGED_FILE)
     check_merged(merged, name)
     train, test, spec, summary, matrix = build_features(merged, params)
-    writers.write_csv(train, paths.TRAIN_FILE)
-    writers.write_csv(test, paths.TEST_FILE)
-    writers.write_json(spec, SPEC_FILE)
-    writers.write_json(feature_figures(summary), paths.METRICS_DIR / "features.json")
-    writers.write_text(features_markdown(summary), paths.REPORTS_DIR / "features.md")
-    writers.save_figure(plot_phik(matrix), paths.PLOTS_DIR / "features" / "phik.png")
+    with writers.together():
+        writers.write_csv(train, paths.TRAIN_FILE)
+        writers.write_csv(test, paths.TEST_FILE)
+        writers.write_json(spec, SPEC_FILE)
+        writers.write_json(feature_figures(summary), paths.METRICS_DIR / "features.json")
+        writers.write_text(features_markdown(summary), paths.REPORTS_DIR / "features.md")
+        writers.save_figure(plot_phik(matrix), paths.PLOTS_DIR / "features" / "phik.png")
+        config.check_unchanged("features", all_params)
     entry.log.info(
         "features: %d train / %d test rows, %d features, dropped %s",
         len(train),

@@ -18,14 +18,15 @@ from oneclick.data.merging import (
 def main() -> None:
     merged = merge_tables(read_clean(paths.CLEAN_DIR))
     entry.log.info("merge: %d customers x %d columns -> %s", *merged.shape, paths.MERGED_FILE)
-    writers.write_csv(merged, paths.MERGED_FILE, index=True)
     writers.setup_matplotlib()
-    for name, plot in (
-        ("class_balance", plot_class_balance),
-        ("numeric_by_class", plot_numeric),
-        ("categorical_by_class", plot_categorical),
-    ):
-        writers.save_figure(plot(merged), paths.EDA_PLOTS_DIR / f"{name}.png")
+    with writers.together():  # merge reads no params: nothing to check at the end
+        writers.write_csv(merged, paths.MERGED_FILE, index=True)
+        for name, plot in (
+            ("class_balance", plot_class_balance),
+            ("numeric_by_class", plot_numeric),
+            ("categorical_by_class", plot_categorical),
+        ):
+            writers.save_figure(plot(merged), paths.EDA_PLOTS_DIR / f"{name}.png")
     entry.log.info("merge: EDA plots -> %s", paths.EDA_PLOTS_DIR)
 
 

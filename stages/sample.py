@@ -17,7 +17,8 @@ from oneclick.sample.next_period import TRUTH_FILE, next_period, parse_drift, re
 
 
 def main() -> None:
-    params = config.load_params()["sample"]
+    all_params = config.load_params()
+    params = all_params["sample"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=paths.SAMPLE_DIR, help="directory to write")
     parser.add_argument("--n-customers", type=int, default=params["n_customers"])
@@ -54,15 +55,19 @@ def main() -> None:
         if args.campaign or args.effect or args.drift:
             raise DataError("--campaign, --effect and --drift need --next-period")
         entry.log.info("generating %d customers (seed %d)", args.n_customers, args.seed)
-        write_files(generate(args.n_customers, args.seed), args.output)
+        files = generate(args.n_customers, args.seed)
+        with writers.together():
+            write_files(files, args.output)
+            config.check_unchanged("sample", all_params)
         return
     if args.output.resolve() == paths.SAMPLE_DIR.resolve() or args.campaign is None:
         raise DataError("--next-period needs --campaign and an --output other than data/sample")
     drift, campaign = parse_drift(args.drift), read_campaign(args.campaign)
     entry.log.info("next period of %d customers (seed %d)", args.n_customers, args.seed)
     files, truth = next_period(args.n_customers, args.seed, campaign, args.effect, drift)
-    write_files(files, args.output)
-    writers.write_json(truth, args.output / TRUTH_FILE)
+    with writers.together():
+        write_files(files, args.output)
+        writers.write_json(truth, args.output / TRUTH_FILE)
 
 
 if __name__ == "__main__":

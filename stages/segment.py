@@ -62,18 +62,20 @@ def main() -> None:
     campaign = campaign_table(customers, table, values, params["max_offers"], language)
     offers = [*params["offers"], params["fallback_offer"]]
 
-    writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
-    export.write_csv_ru(campaign, paths.SEGMENT_DIR / "campaign.csv")
-    export.write_xlsx({export.sheet_name(language): campaign}, paths.SEGMENT_DIR / "campaign.xlsx")
-    writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
-    writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")
-    writers.write_json(metrics, paths.SEGMENT_METRICS)
-    writers.write_text(markdown.render(metrics, language), paths.REPORTS_DIR / "segment.md")
-    images = plots.save_plots(
-        table, mask, curve, metrics, ranking[: params["profile_plots"]], language
-    )
-    html = page.render(metrics, campaign, images, offers, language)
-    writers.write_text(html, paths.REPORTS_DIR / "segment.html")
+    with writers.together():
+        writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
+        export.write_csv_ru(campaign, paths.SEGMENT_DIR / "campaign.csv")
+        sheets = {export.sheet_name(language): campaign}
+        export.write_xlsx(sheets, paths.SEGMENT_DIR / "campaign.xlsx")
+        writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
+        writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")
+        writers.write_json(metrics, paths.SEGMENT_METRICS)
+        writers.write_text(markdown.render(metrics, language), paths.REPORTS_DIR / "segment.md")
+        highlighted = ranking[: params["profile_plots"]]
+        images = plots.save_plots(table, mask, curve, metrics, highlighted, language)
+        html = page.render(metrics, campaign, images, offers, language)
+        writers.write_text(html, paths.REPORTS_DIR / "segment.html")
+        config.check_unchanged("segment", every)
 
 
 if __name__ == "__main__":

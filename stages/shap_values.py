@@ -26,7 +26,7 @@ from oneclick.explain.values import (
 )
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import protocol_inputs
-from oneclick.model.pipelines import load_model
+from oneclick.model.persistence import load_model
 
 
 def main() -> None:
@@ -55,15 +55,19 @@ def main() -> None:
     drivers = driver_table(ids, data, values, params["top_drivers"])
     metrics = shap_metrics(checks)
     ranking = importance(columns, values)
-    writers.write_csv(table, paths.SHAP_VALUES_FILE)
-    writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
-    writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
-    writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
-    writers.write_csv(pd.DataFrame(ranking), paths.PLOTS_DIR / "shap_data" / "importance.csv")
-    writers.save_figure(plot_importance(ranking, space, language), PLOTS / "importance.png")
     seed = params["random_state"]
-    beeswarm = plot_beeswarm(values, table[BASE].to_numpy(), data, spec, seed, space, language)
-    writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
+    with writers.together():
+        writers.write_csv(table, paths.SHAP_VALUES_FILE)
+        writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
+        writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
+        writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
+        writers.write_csv(pd.DataFrame(ranking), paths.PLOTS_DIR / "shap_data" / "importance.csv")
+        # one figure at a time: the beeswarm drawn while the other is open changes its pixels
+        bars = plot_importance(ranking, space, language)
+        writers.save_figure(bars, PLOTS / "importance.png")
+        beeswarm = plot_beeswarm(values, table[BASE].to_numpy(), data, spec, seed, space, language)
+        writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
+        config.check_unchanged("shap", all_params)
 
 
 if __name__ == "__main__":

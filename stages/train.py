@@ -1,4 +1,4 @@
-"""Stage `train`: the training procedure fitted on the training part -> models/model.joblib.
+"""Stage `train`: the training procedure fitted on the training part -> models/model.skops.
 
 Logic: oneclick/model/training.py (this entry point reads params and paths, writes outputs).
 """
@@ -10,22 +10,23 @@ from threadpoolctl import threadpool_limits
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.features.spec import load_spec
+from oneclick.model.persistence import dump_model
 from oneclick.model.training import train_model
 
 
 def main() -> None:
-    params = config.load_params()["train"]
+    all_params = config.load_params()
+    params = all_params["train"]
     spec = load_spec()
     train = pd.read_csv(paths.TRAIN_FILE)
     # one BLAS thread: the same bits on any machine and thread count (and no spinning threads)
     with threadpool_limits(limits=1):
         model, metrics = train_model(train, spec, params)
 
-    import joblib
-
-    paths.MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, paths.MODEL_FILE)
-    writers.write_json(metrics, paths.METRICS_DIR / "train.json")
+    with writers.together():
+        writers.write_bytes(dump_model(model), paths.MODEL_FILE)
+        writers.write_json(metrics, paths.METRICS_DIR / "train.json")
+        config.check_unchanged("train", all_params)
     entry.log.info("train: %d customers, meta weights %s", len(train), metrics["meta_weight"])
 
 

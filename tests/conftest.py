@@ -72,11 +72,13 @@ def fresh_copy(dst: Path) -> Path:
 
 
 def code_sandbox(directory: Path) -> Path:
-    """The project's code and params in a temp dir: a stage run there (`python -m stages.X`,
-    from its root, so it imports the copy's own package) writes its outputs there."""
+    """The project's code, params and dvc.yaml in a temp dir: a stage run there (`python -m
+    stages.X`, from its root, so it imports the copy's own package) writes its outputs there."""
     for code in ("stages", "oneclick"):
         shutil.copytree(ROOT / code, directory / code, ignore=shutil.ignore_patterns("__py*"))
-    shutil.copy2(ROOT / "params.yaml", directory / "params.yaml")
+    # dvc.yaml too: a stage checks at its end that the params it declares there did not change
+    for name in ("params.yaml", "dvc.yaml"):
+        shutil.copy2(ROOT / name, directory / name)
     return directory
 
 

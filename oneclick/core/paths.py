@@ -19,6 +19,8 @@ def _project_root() -> Path:
 
 ROOT = _project_root()
 PARAMS_FILE = ROOT / "params.yaml"
+DVC_FILE = ROOT / "dvc.yaml"
+LOCK_FILE = ROOT / "dvc.lock"
 
 DATA = ROOT / "data"
 SAMPLE_DIR = DATA / "sample"
@@ -40,8 +42,8 @@ EDA_PLOTS_DIR = PLOTS_DIR / "eda"
 MERGED_FILE = MERGED_DIR / "customers.csv"
 TRAIN_FILE = FEATURES_DIR / "train.csv"
 TEST_FILE = FEATURES_DIR / "test.csv"
-MODEL_FILE = MODELS_DIR / "model.joblib"
-FOLD_MODELS_FILE = MODELS_DIR / "folds.joblib"  # the protocol's fitted models, in fold order
+MODEL_FILE = MODELS_DIR / "model.skops"
+FOLD_MODELS_FILE = MODELS_DIR / "folds.skops"  # the protocol's fitted models, in fold order
 SCORES_FILE = PREDICTIONS_DIR / "scores.csv"
 FOLDS_FILE = PREDICTIONS_DIR / "folds.csv"  # id, repeat, fold: who each fold model held out
 SHAP_VALUES_FILE = SHAP_DIR / "values.csv"  # per customer: SHAP per feature, base, output

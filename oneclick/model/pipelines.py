@@ -1,12 +1,11 @@
 """Model building blocks: the preprocessing, grouped folds, loading and predicting.
 
-Downstream stages (evaluate, shap, scoring) get P(declined) from a saved model only through
-`load_model` and `predict_declined`; model input comes from `oneclick.features.spec`.
+Downstream stages (evaluate, shap, scoring) get P(declined) from the saved model only through
+`persistence.load_model` and `predict_declined`; model input comes from `oneclick.features.spec`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,14 +14,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from oneclick.core import paths
-
-
-def load_model(path: Path | None = None) -> Any:
-    """A fitted model (default: paths.MODEL_FILE); use predict_declined for P(declined)."""
-    import joblib
-
-    return joblib.load(path or paths.MODEL_FILE)
 
 
 def predict_declined(model: Any, features: pd.DataFrame) -> np.ndarray:

@@ -22,7 +22,7 @@ import yaml
 
 from oneclick.core.entry import log
 from oneclick.core.paths import ROOT
-from oneclick.core.writers import write_text
+from oneclick.core.writers import write_bytes, write_text
 from oneclick.review.vcs import dvc_json
 
 TEMPLATE = Path(__file__).parent / "templates" / "offline.html"
@@ -139,6 +139,5 @@ def offline_plots(base: str | None, out_dir: str) -> None:
     specs = [(n, e["content"]) for n, es in plots.items() for e in es if e["type"] == "vega"]
     log.info("rendering %d charts to %s", len(specs), out / "static")
     for name, spec in specs:
-        (out / "static").mkdir(exist_ok=True)
-        (out / "static" / f"{slug(name)}.png").write_bytes(render_png(spec))
+        write_bytes(render_png(spec), out / "static" / f"{slug(name)}.png")
     print(f"{out / 'index.html'} ({len(plots)} plots, works offline)")

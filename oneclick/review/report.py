@@ -17,7 +17,7 @@ import yaml
 
 from oneclick.core.entry import log
 from oneclick.core.paths import PLOTS_DIR, ROOT, SEGMENT_METRICS
-from oneclick.core.writers import write_text
+from oneclick.core.writers import write_bytes, write_text
 from oneclick.review.plots import clear_dir, fetch_plots, named_plots, render_png, slug
 from oneclick.review.tables import change, fmt, is_number, metric_rows, param_rows, table
 from oneclick.review.vcs import dvc_json, git
@@ -149,11 +149,11 @@ def render_images(base: str, metrics: dict, images_dir: Path, report_dir: Path) 
     written = []
     for title, chart in charts:
         path = images_dir / f"{slug(title)}.png"
-        path.write_bytes(render_png(chart))
+        write_bytes(render_png(chart), path)
         written.append((title, path))
     for image in sorted(SHAP_PLOTS.glob("*.png")):
         path = images_dir / f"shap_{image.name}"
-        shutil.copyfile(image, path)
+        write_bytes(image.read_bytes(), path)
         written.append((f"SHAP {image.stem} ({HEAD})", path))
     return [(title, os.path.relpath(path, report_dir)) for title, path in written]
 

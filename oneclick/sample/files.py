@@ -7,12 +7,13 @@ defects at the store's rates. The distributions live in stages/sample_customers.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from oneclick.core import entry
+from oneclick.core import entry, writers
 from oneclick.core.errors import DataError
 from oneclick.data import contract as c
 from oneclick.sample.customers import PROFIT, REV_BEFORE, REV_CUR, REV_PREV, customers
@@ -149,15 +150,15 @@ def check_output_dir(path: Path) -> None:
 def write_files(frames: dict[str, pd.DataFrame], path: Path) -> None:
     """Write the files in the store's formats (separator, decimal mark, CRLF, UTF-8)."""
     check_output_dir(path)
-    path.mkdir(parents=True, exist_ok=True)
-    (path / MARKER).write_text(MARKER_TEXT, encoding=c.ENCODING)
-    for f in c.INPUT_FILES:
-        entry.log.info("writing %s (%d rows)", path / f.filename, len(frames[f.key]))
-        frames[f.key].to_csv(
-            path / f.filename,
-            sep=f.sep,
-            decimal=f.decimal,
-            index=False,
-            lineterminator=c.LINE_TERMINATOR,
-            encoding=c.ENCODING,
-        )
+    with writers.together():  # all four files or none (and the marker with them)
+        writers.write_text(MARKER_TEXT, path / MARKER)
+        for f in c.INPUT_FILES:
+            entry.log.info("writing %s (%d rows)", path / f.filename, len(frames[f.key]))
+            to_csv = partial(
+                frames[f.key].to_csv,
+                sep=f.sep,
+                decimal=f.decimal,
+                index=False,
+                lineterminator=c.LINE_TERMINATOR,
+            )
+            writers.write_with(path / f.filename, to_csv, c.ENCODING)

@@ -1,27 +1,18 @@
-"""Helpers of the scoring command (stages/predict.py): model integrity and chunked scoring.
-
-Integrity: a joblib file is a pickle, and unpickling runs code. So the model is opened only if
-its md5 equals the one DVC recorded for `models/model.joblib` in dvc.lock, i.e. it is the file
-the pipeline produced (dvc.lock is versioned in git, so the check is as strong as the repo).
+"""Helpers of the scoring command (stages/predict.py): chunked scoring, neighbour SHAP and the
+excluded customers (the integrity checks of what it reads are in integrity.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from oneclick.core import entry, errors, paths
+from oneclick.core import entry, writers
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID
-
-LOCK_FILE = paths.ROOT / "dvc.lock"
-MODEL_OUT = paths.MODEL_FILE.relative_to(paths.ROOT).as_posix()
 
 STATUS_SCORED = "scored"
 # clean's removal reasons -> the status shown for the customer
@@ -29,53 +20,6 @@ EXCLUDED = {
     "zero_revenue": "excluded: zero revenue month",
     "revenue_outlier": "excluded: revenue outlier",
 }
-
-
-def file_md5(path: Path, block: int = 1 << 20) -> str:
-    """md5 of a file's bytes, as DVC 3 records it for a file output."""
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def locked_md5(lock: dict[str, Any], out: str, lock_name: str = "dvc.lock") -> str:
-    """The md5 dvc.lock records for output path `out`; DataError when there is none."""
-    for stage, record in (lock or {}).get("stages", {}).items():
-        for item in record.get("outs", []) or []:
-            if item.get("path") == out:
-                if item.get("hash", "md5") != "md5" or not item.get("md5"):
-                    raise DataError(f"{lock_name}: stage {stage!r}: {out} has no md5 recorded")
-                return str(item["md5"])
-    raise DataError(f"{lock_name}: no entry for {out}; run `dvc repro` to produce the model")
-
-
-def verify_artifact(path: Path, lock_file: Path = LOCK_FILE, out: str = MODEL_OUT) -> str:
-    """Raise DataError unless path's md5 is dvc.lock's md5 for `out`; return the md5."""
-    if not lock_file.is_file():
-        raise DataError(f"{lock_file.name}: missing; cannot verify {out} (run `dvc repro`)")
-    errors.require(path)
-    try:
-        lock = yaml.safe_load(lock_file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise DataError(f"{lock_file.name}: not valid YAML ({error.__class__.__name__})") from error
-    expected = locked_md5(lock, out, lock_file.name)
-    actual = file_md5(path)
-    if actual != expected:
-        raise DataError(
-            f"{path}: md5 {actual} differs from {expected} recorded for {out} in "
-            f"{lock_file.name}; refusing to unpickle a model the pipeline did not produce"
-        )
-    return actual
-
-
-def load_verified_model(path: Path = paths.MODEL_FILE, lock_file: Path = LOCK_FILE) -> Any:
-    """The model, unpickled only after verify_artifact passed."""
-    from oneclick.model.pipelines import load_model
-
-    verify_artifact(path, lock_file)
-    return load_model(path)
 
 
 def check_model_columns(model: Any, columns: list[str], spec_name: str) -> None:
@@ -98,7 +42,13 @@ def chunks(n: int, size: int) -> Iterator[slice]:
 
 def predict_in_chunks(model: Any, features: pd.DataFrame, size: int, n_jobs: int) -> np.ndarray:
     """P(declined) per row, chunk by chunk on n_jobs threads (bounded memory; the model's
-    neighbour search and BLAS release the GIL). Chunking never changes a result."""
+    neighbour search and BLAS release the GIL), rounded to the writers' precision.
+
+    Raw probabilities of one row may differ in the last bits between chunk sizes (BLAS kernels
+    and their thread split depend on the batch size and the CPU), so they are rounded here,
+    before the segment, ranking and output use them: chunks and threads then give the same
+    output (bar a value within a few ulp of a rounding midpoint), as the pipeline's segment
+    stage sees the probabilities rounded in data/predictions/scores.csv."""
     from joblib import Parallel, delayed
 
     from oneclick.model.pipelines import predict_declined
@@ -111,7 +61,7 @@ def predict_in_chunks(model: Any, features: pd.DataFrame, size: int, n_jobs: int
         out[part] = proba
         if len(parts) > 1:
             entry.log.info("predict: scored %d / %d customers", part.stop, len(features))
-    return out
+    return writers.round_floats(out)
 
 
 def preprocessing(model: Any) -> Any:

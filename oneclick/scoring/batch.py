@@ -4,8 +4,9 @@
                      [--drivers METHOD]
 
 The files go through the pipeline's own steps: the cleaning contract with the `clean` params,
-the merge, the feature spec of data/features, and the model, which is unpickled only when its
-md5 is the one dvc.lock records (oneclick/scoring/artifacts.py). The target column may be
+the merge, the feature spec of data/features, and the model; each of these is parsed only from
+bytes whose md5 is the one dvc.lock records (oneclick/scoring/integrity.py), and the output may
+not overwrite anything of the project or of the input (guard.py). The target column may be
 absent. Segment and offers follow the current `segment` params (profit cut: quantile over this
 batch). Decline drivers are needed for segment customers only: `shap` runs the shap stage's
 explainer on them, `neighbours` borrows the SHAP values of the nearest customers the shap stage
@@ -42,9 +43,11 @@ from oneclick.data.contract import ID, PROFIT
 from oneclick.data.merging import merge_tables
 from oneclick.data.reading import read_raw
 from oneclick.explain.explainers import choose_explainer, explain_model
-from oneclick.features.spec import SPEC_FILE, feature_columns, load_spec, prepare_features
+from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
 from oneclick.segment import export
+from oneclick.scoring.guard import check_output
+from oneclick.scoring.integrity import Artifacts, load_artifacts
 from oneclick.segment.selection import (
     AT_RISK,
     PROBABILITY,
@@ -79,15 +82,14 @@ def driver_method(method: str, segment_size: int, explainer: str) -> str:
 
 
 def segment_shap(
-    method: str, model: Any, rows: pd.DataFrame, params: dict[str, Any], chunk_size: int
+    method: str, pipeline: Artifacts, rows: pd.DataFrame, params: dict[str, Any], chunk_size: int
 ) -> np.ndarray:
     """SHAP per model input column for the segment rows, by the chosen method."""
-    columns = list(rows.columns)
+    columns, model = list(rows.columns), pipeline.model
     if method == "neighbours":
-        shap = pd.read_csv(paths.SHAP_VALUES_FILE)
-        explained = pd.read_csv(paths.SHAP_FEATURES_FILE)
-        return scoring.neighbour_shap(model, explained[columns], shap[columns], rows, NEIGHBOURS)
-    train = pd.read_csv(paths.TRAIN_FILE)[columns]
+        shap, explained = pipeline.shap_values[columns], pipeline.shap_features[columns]
+        return scoring.neighbour_shap(model, explained, shap, rows, NEIGHBOURS)
+    train = pipeline.train[columns]
     parts = []
     for part in scoring.chunks(len(rows), chunk_size):
         parts.append(explain_model(model, train, rows.iloc[part], params["shap"])[0])
@@ -97,7 +99,7 @@ def segment_shap(
 def segment_drivers(
     table: pd.DataFrame,
     features: pd.DataFrame,
-    model: Any,
+    pipeline: Artifacts,
     params: dict[str, Any],
     method: str,
     chunk_size: int,
@@ -106,9 +108,9 @@ def segment_drivers(
     mask, _ = select(table, params["segment"])
     ids = table.loc[mask, ID].to_numpy()
     rows = features[mask.to_numpy()]
-    method = driver_method(method, len(rows), choose_explainer(model))
+    method = driver_method(method, len(rows), choose_explainer(pipeline.model))
     entry.log.info("predict: %d segment customers, drivers by %s", len(rows), method)
-    shap = segment_shap(method, model, rows, params, chunk_size)
+    shap = segment_shap(method, pipeline, rows, params, chunk_size)
     return mask, pd.DataFrame(shap, index=ids, columns=rows.columns), rows.set_axis(ids), method
 
 
@@ -181,6 +183,9 @@ def predict(
 ) -> None:
     """Score the four files in input_dir and write one row per customer to output (and the
     segment's rows to a second table, see the module docstring)."""
+    for flag, path in (("--output", output), ("--timings", timings_file)):
+        if path is not None:  # before anything is read: a refused path costs nothing
+            check_output(path, input_dir, model_path, flag)
     params = config.load_params()
     check_params(params["segment"])
     if output_format != "csv":
@@ -188,11 +193,8 @@ def predict(
     timings: dict[str, float] = {}
     # quiet until the input is validated: a bad file gets its error line and nothing else
     with phase(timings, "load_model", quiet=True):
-        model = scoring.load_verified_model(model_path)
-        errors.require(
-            SPEC_FILE, paths.TRAIN_FILE, paths.SHAP_VALUES_FILE, paths.SHAP_FEATURES_FILE
-        )
-        spec = load_spec()
+        pipeline = load_artifacts(model_path)
+        model, spec = pipeline.model, pipeline.spec
         scoring.check_model_columns(model, feature_columns(spec), SPEC_FILE.name)
     with phase(timings, "read", quiet=True):
         raw = read_raw(input_dir)
@@ -211,7 +213,7 @@ def predict(
     with phase(timings, "drivers"):
         table = score_table(merged, features, proba)
         mask, shap, values, method = segment_drivers(
-            table, features, model, params, drivers, chunk_size
+            table, features, pipeline, params, drivers, chunk_size
         )
     with phase(timings, "offers"):
         customers = segment_customers(table, mask, shap, values, params["segment"])
@@ -237,4 +239,4 @@ def predict(
             "segment": int(mask.sum()),
             "drivers": method,
         }
-        timings_file.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+        writers.write_text(json.dumps(run, indent=2) + "\n", timings_file)

@@ -25,7 +25,7 @@ OUTPUTS = {
     "data/features/feature_spec.json",
     "metrics/features.json",
     "plots/features/phik.png",
-    "models/model.joblib",
+    "models/model.skops",
     "metrics/train.json",
     "metrics/evaluate.json",
     "plots/evaluate/roc.csv",
@@ -121,7 +121,7 @@ def test_predict_refuses_bad_segment_params_before_reading_the_model(
     params = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))
     params["segment"]["threshold"] = "0,7"
     (repo / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    (repo / "models" / "model.joblib").unlink()  # reading it would be a different error
+    (repo / "models" / "model.skops").unlink()  # reading it would be a different error
     out = tmp_path / "scores.csv"
     run = run_module("stages.predict", ["--input", "data/sample", "--output", str(out)], repo)
     assert run.code == 2

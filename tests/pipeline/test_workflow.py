@@ -199,7 +199,7 @@ def test_push_then_pull_restores_cache_and_outputs(reproduced_project: Path, tmp
     shutil.rmtree(repo / "models")
     shutil.rmtree(repo / "data" / "merged")
     dvc(["pull", "--quiet"], repo)
-    assert (repo / "models" / "model.joblib").is_file()
+    assert (repo / "models" / "model.skops").is_file()
     status = dvc(["status", "--json"], repo).stdout.strip()
     assert json.loads(status) == {}, status
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,16 +14,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from oneclick.core import writers
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID, MARKET_MONEY, PROFIT, REVENUE
+from oneclick.model.persistence import dump_model
 from oneclick.scoring import artifacts as scoring
 from oneclick.scoring import batch as predict
+from oneclick.scoring import integrity
 from oneclick.segment.selection import AT_RISK, PROBABILITY
 from tests import bad_inputs
+from tests.conftest import clone_project
 
 LOCK = {
     "schema": "2.0",
@@ -30,7 +37,7 @@ LOCK = {
             "cmd": "python -m stages.train",
             "outs": [
                 {"path": "metrics/train.json", "hash": "md5", "md5": "0" * 32, "size": 1},
-                {"path": "models/model.joblib", "hash": "md5", "md5": None, "size": 5},
+                {"path": "models/model.skops", "hash": "md5", "md5": None, "size": 5},
             ],
         }
     },
@@ -53,52 +60,86 @@ def tiny_model() -> Pipeline:
     return Pipeline([("prep", StandardScaler()), ("clf", LogisticRegression())]).fit(x, y)
 
 
-def test_file_md5_matches_hashlib_on_multi_block_file(tmp_path: Path) -> None:
-    data = bytes(range(256)) * 5000  # > several read blocks of 1000 bytes
-    path = tmp_path / "blob"
-    path.write_bytes(data)
-    assert scoring.file_md5(path, block=1000) == hashlib.md5(data).hexdigest()
-
-
-def test_locked_md5_finds_the_output_and_rejects_absent_or_hashless_entries() -> None:
-    lock = yaml.safe_load(yaml.safe_dump(LOCK))
-    lock["stages"]["train"]["outs"][1]["md5"] = "ab" * 16
-    assert scoring.locked_md5(lock, "models/model.joblib") == "ab" * 16
-    with pytest.raises(DataError, match=r"no entry for models/other\.joblib"):
-        scoring.locked_md5(lock, "models/other.joblib")
-    lock["stages"]["train"]["outs"][1]["md5"] = None
-    with pytest.raises(DataError, match="no md5"):
-        scoring.locked_md5(lock, "models/model.joblib")
-    with pytest.raises(DataError, match="no entry"):
-        scoring.locked_md5({}, "models/model.joblib")
-
-
-def test_verify_artifact_accepts_the_locked_file_and_refuses_a_tampered_copy(
+def test_locked_md5_finds_the_output_and_rejects_absent_or_hashless_entries(
     tmp_path: Path,
 ) -> None:
-    model = tmp_path / "model.joblib"
-    model.write_bytes(b"model")
-    lock = write_lock(tmp_path, b"model")
-    assert scoring.verify_artifact(model, lock) == hashlib.md5(b"model").hexdigest()
-    tampered = tmp_path / "tampered.joblib"
-    shutil.copy(model, tampered)
-    with open(tampered, "ab") as handle:
-        handle.write(b"\0")
-    with pytest.raises(DataError, match="refusing to unpickle"):
-        scoring.verify_artifact(tampered, lock)
-    with pytest.raises(DataError, match=r"absent\.joblib: missing; run the upstream stages"):
-        scoring.verify_artifact(tmp_path / "absent.joblib", lock)
+    outs = integrity.read_lock(write_lock(tmp_path, b"model"))
+    assert integrity.locked_md5(outs, "models/model.skops") == hashlib.md5(b"model").hexdigest()
+    with pytest.raises(DataError, match=r"no entry for models/other\.skops"):
+        integrity.locked_md5(outs, "models/other.skops")
+    outs["models/model.skops"]["md5"] = None
+    with pytest.raises(DataError, match="no md5"):
+        integrity.locked_md5(outs, "models/model.skops")
+    with pytest.raises(DataError, match="no entry"):
+        integrity.locked_md5({}, "models/model.skops")
     with pytest.raises(DataError, match=r"dvc\.lock: missing"):
-        scoring.verify_artifact(model, tmp_path / "sub" / "dvc.lock")
+        integrity.read_lock(tmp_path / "sub" / "dvc.lock")
 
 
-def test_load_verified_model_checks_before_unpickling(tmp_path: Path) -> None:
-    """Not a pickle at all: joblib would fail differently; the md5 check must come first."""
-    model = tmp_path / "model.joblib"
-    model.write_bytes(b"not a pickle")
-    lock = write_lock(tmp_path, b"the real model")
+def test_verified_file_returns_the_locked_bytes_and_refuses_a_tampered_copy(
+    tmp_path: Path,
+) -> None:
+    outs = integrity.read_lock(write_lock(tmp_path, b"model"))
+    model = tmp_path / "model.skops"
+    model.write_bytes(b"model")
+    assert integrity.verified_file(model, "models/model.skops", outs) == b"model"
+    tampered = tmp_path / "tampered.skops"
+    tampered.write_bytes(b"model\0")
+    with pytest.raises(DataError, match="refusing to load an artifact the pipeline did not"):
+        integrity.verified_file(tampered, "models/model.skops", outs)
+    with pytest.raises(DataError, match=r"absent\.skops: missing; run the upstream stages"):
+        integrity.verified_file(tmp_path / "absent.skops", "models/model.skops", outs)
+
+
+def test_load_verified_model_checks_the_md5_before_parsing(tmp_path: Path) -> None:
+    """Not a model at all: skops would fail differently; the md5 check must come first."""
+    model = tmp_path / "model.skops"
+    model.write_bytes(b"not a model")
+    outs = integrity.read_lock(write_lock(tmp_path, b"the real model"))
     with pytest.raises(DataError, match="differs"):
-        scoring.load_verified_model(model, lock)
+        integrity.load_verified_model(model, outs)
+
+
+def test_the_model_is_built_from_the_bytes_that_were_hashed(
+    tmp_path: Path, tiny_model: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file swapped right after its md5 was checked is never the one loaded: it is read
+    once. (Hashing, then opening the path again, loaded the swapped file.)"""
+    good = dump_model(tiny_model)
+    evil = dump_model(clone(tiny_model).set_params(clf__C=123.0).fit(*tiny_data()))
+    model = tmp_path / "model.skops"
+    model.write_bytes(good)
+    outs = integrity.read_lock(write_lock(tmp_path, good))
+    read_bytes = Path.read_bytes
+
+    def read_then_swap(path: Path) -> bytes:
+        data = read_bytes(path)
+        if path == model:
+            model.write_bytes(evil)  # the attacker's swap, the moment after the read
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_then_swap)
+    loaded = integrity.load_verified_model(model, outs)
+    assert loaded.get_params()["clf__C"] == 1.0
+    assert model.read_bytes() == evil  # the swap happened; it was simply never read
+
+
+def tiny_data() -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
+    return x, (x["a"] > 0).astype(int)
+
+
+def test_dir_md5_is_dvcs_hash_of_a_directory_output(reproduced_project: Path) -> None:
+    outs = integrity.read_lock(reproduced_project / "dvc.lock")
+    for out in ("data/features", "data/shap", "data/clean"):
+        folder = reproduced_project / out
+        files = {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+        assert integrity.dir_md5(files) == outs[out]["md5"], out
 
 
 def test_check_model_columns(tiny_model: Pipeline) -> None:
@@ -116,12 +157,18 @@ def test_chunks_cover_every_row_once() -> None:
 
 
 @pytest.mark.parametrize(("size", "n_jobs"), [(1, 1), (7, 2), (1000, 2)])
-def test_predict_in_chunks_equals_one_call(tiny_model: Pipeline, size: int, n_jobs: int) -> None:
+def test_predict_in_chunks_equals_one_call_at_the_written_precision(
+    tiny_model: Pipeline, size: int, n_jobs: int
+) -> None:
+    """Raw probabilities may differ in the last bits between batch sizes (BLAS kernels: 5.55e-17
+    on an AVX-512 Xeon); the rounded ones, which everything downstream uses, must not."""
     rng = np.random.default_rng(1)
     x = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
-    expected = tiny_model.predict_proba(x)[:, 1]
+    one_call = tiny_model.predict_proba(x)[:, 1]
     got = scoring.predict_in_chunks(tiny_model, x, size, n_jobs)
-    assert np.array_equal(got, expected)
+    np.testing.assert_allclose(got, one_call, rtol=0, atol=5e-7)
+    assert np.array_equal(got, writers.round_floats(one_call))
+    assert np.array_equal(got, np.round(got, writers.FLOAT_DECIMALS))
 
 
 def test_neighbour_shap_averages_the_nearest_explained_customers(tiny_model: Pipeline) -> None:
@@ -249,8 +296,8 @@ def test_output_does_not_depend_on_chunks_threads_or_model_path(
     sample_scores: Path, reproduced_project: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "scores.csv"
-    model = tmp_path / "copy.joblib"
-    shutil.copy(reproduced_project / "models" / "model.joblib", model)
+    model = tmp_path / "copy.skops"
+    shutil.copy(reproduced_project / "models" / "model.skops", model)
     args = ["--chunk-size", "97", "--n-jobs", "1", "--drivers", "shap", "--model", str(model)]
     result = run_predict(reproduced_project, "--input", "data/sample", "--output", str(out), *args)
     assert result.returncode == 0, result.stderr
@@ -307,8 +354,8 @@ def test_broken_input_gets_its_error_line_and_no_progress_lines(
 
 
 def test_tampered_model_is_refused_with_one_line(reproduced_project: Path, tmp_path: Path) -> None:
-    model = tmp_path / "model.joblib"
-    shutil.copy(reproduced_project / "models" / "model.joblib", model)
+    model = tmp_path / "model.skops"
+    shutil.copy(reproduced_project / "models" / "model.skops", model)
     with open(model, "ab") as handle:
         handle.write(b"\0")
     out = tmp_path / "scores.csv"
@@ -317,7 +364,7 @@ def test_tampered_model_is_refused_with_one_line(reproduced_project: Path, tmp_p
     )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if not line.startswith("INFO ")]
-    assert len(errors) == 1 and "refusing to unpickle" in errors[0], result.stderr
+    assert len(errors) == 1 and "refusing to load an artifact" in errors[0], result.stderr
     assert not out.exists()
 
 
@@ -343,3 +390,62 @@ def test_neighbour_space_is_found_inside_calibrated_and_voting_models() -> None:
         # a fitted scaler (on all rows, or a CV fold's for the calibrated model), not raw values
         assert np.allclose(scaled.mean(axis=0), 0, atol=0.5)
         assert np.allclose(scaled.std(axis=0), 1, atol=0.3)
+
+
+@pytest.mark.parametrize(
+    ("artifact", "out"),
+    [
+        ("data/shap/values.csv", "data/shap"),
+        ("data/features/feature_spec.json", "data/features"),
+        ("data/features/train.csv", "data/features"),
+    ],
+)
+def test_tampered_pipeline_artifact_is_refused_with_one_line(
+    reproduced_project: Path, tmp_path: Path, artifact: str, out: str
+) -> None:
+    """Changed SHAP values changed every segment customer's offers; a changed spec or
+    background changes probabilities and drivers. Each is checked against dvc.lock."""
+    repo = clone_project(reproduced_project, tmp_path / "repo")
+    path = repo / artifact
+    data = path.read_bytes()
+    path.unlink()  # a new file: never write through a link into the DVC cache
+    path.write_bytes(data + b" ")  # even a harmless-looking byte
+    output = tmp_path / "scores.csv"
+    result = run_predict(repo, "--input", "data/sample", "--output", str(output))
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # one line, nothing before it
+    assert result.stderr.startswith(f"error: {out}: md5 ") and "dvc.lock" in result.stderr
+    assert not output.exists()
+
+
+FILE_SIZE_LIMIT = 20_000  # bytes: the scores of the 1,300 sample customers take ~150 KB
+
+
+def small_file_size_limit() -> None:
+    """In the child before exec: writes past the limit fail with EFBIG (SIGXFSZ ignored, or
+    the kernel would kill the process), as on a full disk."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+
+def test_predict_over_an_earlier_output_on_a_full_disk_keeps_it(
+    reproduced_project: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "scores.csv"
+    earlier = b"id,status,probability\n1,scored,0.5\n"
+    output.write_bytes(earlier)
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.predict", "--input", "data/sample", "--output", str(output)],
+        cwd=reproduced_project,
+        capture_output=True,
+        text=True,
+        preexec_fn=small_file_size_limit,
+    )
+    assert result.returncode == 2, result.stderr
+    problems = [line for line in result.stderr.splitlines() if not line.startswith("INFO ")]
+    assert problems == [
+        f"error: {output}: cannot write: file too large (file size limit reached); "
+        "the previous file is unchanged"
+    ], result.stderr
+    assert output.read_bytes() == earlier
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]  # no temporary file left

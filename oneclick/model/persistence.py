@@ -1,0 +1,116 @@
+"""The model file: skops format, loaded with an explicit list of trusted types, same bytes for
+the same model.
+
+A pickle (joblib) runs code while it loads, so a swapped model file is a swapped program.
+skops stores the model as JSON plus numpy arrays and, on load, builds only types that are
+trusted: numpy and builtins by default, plus TRUSTED_TYPES, the exact names the pipeline's own
+models need (tests/model/test_persistence.py derives them from the training procedure's fitted stack and
+its fold models, and fails if this list differs). A file asking for any
+other type is refused before anything is built.
+
+skops names objects and array files by id() (memory addresses) and stamps the zip entries with
+the current time, so two dumps of one model differ; `dump_model` renumbers both in the schema's
+order and writes fixed zip metadata, so the same data and params give the same file (and the
+same md5 in dvc.lock).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any
+from zipfile import ZIP_STORED, BadZipFile, ZipFile, ZipInfo
+
+from oneclick.core import paths
+from oneclick.core.errors import DataError
+
+# Beyond skops' defaults (numpy, builtins, most scikit-learn estimators): what the pipeline's
+# models hold. Sorted; tests/model/test_persistence.py checks this is exactly what they need.
+TRUSTED_TYPES = [
+    "sklearn.utils._bunch.Bunch",
+]
+
+SCHEMA = "schema.json"
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+
+
+def dump_model(model: Any) -> bytes:
+    """The model as skops bytes, deterministic, and loadable with TRUSTED_TYPES (checked here,
+    so a model needing another type fails in `train`, not later in `evaluate` or `predict`)."""
+    import skops.io as sio
+
+    data = canonical(sio.dumps(model))
+    untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+    if untrusted:
+        raise DataError(
+            f"{paths.shown(paths.MODEL_FILE)}: the model holds types outside the trusted list "
+            f"{untrusted}; add them to TRUSTED_TYPES in oneclick/model/persistence.py only if "
+            "the pipeline really builds them"
+        )
+    return data
+
+
+def load_model_bytes(data: bytes, name: str = "model") -> Any:
+    """The model from skops bytes; a file needing any type beyond skops' defaults and
+    TRUSTED_TYPES, or not a skops file at all, is refused with one line."""
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        return sio.loads(data, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException as error:
+        raise DataError(f"{name}: refusing to load untrusted types: {error}") from error
+    except (BadZipFile, ValueError, KeyError, OSError) as error:  # not a skops zip, bad schema
+        raise DataError(f"{name}: not a readable skops model ({error})") from error
+
+
+def load_model(path: Path | None = None) -> Any:
+    """The fitted model (default: paths.MODEL_FILE; or the protocol's list of fold models, from
+    paths.FOLD_MODELS_FILE); use predict_declined for P(declined)."""
+    path = path or paths.MODEL_FILE
+    return load_model_bytes(path.read_bytes(), paths.shown(path))
+
+
+def canonical(archive: bytes) -> bytes:
+    """skops bytes rewritten so the same model gives the same bytes: object ids renumbered
+    1, 2, ... and array files 0.npy, 1.npy, ... in the order the schema lists them (id 0 would
+    turn off skops' memo of shared objects), entries stored in that order with a fixed time
+    and mode."""
+    with ZipFile(io.BytesIO(archive)) as source:
+        schema = json.loads(source.read(SCHEMA))
+        members = set(source.namelist()) - {SCHEMA}
+        ids: dict[int, int] = {}
+        files: dict[str, str] = {}
+
+        def renumber(node: Any) -> None:
+            if isinstance(node, list):
+                for item in node:
+                    renumber(item)
+            elif isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "__id__" and isinstance(value, int):
+                        node[key] = ids.setdefault(value, len(ids) + 1)
+                    elif key == "file" and isinstance(value, str) and value in members:
+                        suffix = PurePosixPath(value).suffix
+                        node[key] = files.setdefault(value, f"{len(files)}{suffix}")
+                    else:
+                        renumber(value)
+
+        renumber(schema)
+        if set(files) != members:  # an entry renumbering would lose: refuse to drop data
+            raise ValueError(f"skops entries not named in the schema: {members - set(files)}")
+        out = io.BytesIO()
+        with ZipFile(out, "w", compression=ZIP_STORED) as target:
+            _put(target, SCHEMA, json.dumps(schema, indent=2).encode("utf-8"))
+            for old, new in files.items():
+                _put(target, new, source.read(old))
+    return out.getvalue()
+
+
+def _put(archive: ZipFile, name: str, data: bytes) -> None:
+    info = ZipInfo(name, date_time=_EPOCH)
+    info.compress_type = ZIP_STORED
+    info.create_system = 3  # unix, whatever OS wrote it
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
