@@ -4,9 +4,9 @@ the same model.
 A pickle (joblib) runs code while it loads, so a swapped model file is a swapped program.
 skops stores the model as JSON plus numpy arrays and, on load, builds only types that are
 trusted: numpy and builtins by default, plus TRUSTED_TYPES, the exact names the pipeline's own
-models need (tests/model/test_persistence.py derives them from the training procedure's fitted stack and
-its fold models, and fails if this list differs). A file asking for any
-other type is refused before anything is built.
+models need (tests/model/test_persistence.py derives them from the training procedure's
+fitted stack and its fold models, and fails if this list differs). A file asking for any other
+type is refused before anything is built.
 
 skops names objects and array files by id() (memory addresses) and stamps the zip entries with
 the current time, so two dumps of one model differ; `dump_model` renumbers both in the schema's

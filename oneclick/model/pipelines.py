@@ -15,7 +15,6 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 
-
 def predict_declined(model: Any, features: pd.DataFrame) -> np.ndarray:
     """P(declined) per row; checks that predict_proba's second column is label 1."""
     if list(model.classes_) != [0, 1]:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from oneclick.campaign.drift import training_drift
-from oneclick.core import config, entry, errors, paths, writers
+from oneclick.core import config, entry, writers
 from oneclick.data import vocabulary
 from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, PROFIT
@@ -45,9 +45,9 @@ from oneclick.data.reading import read_raw
 from oneclick.explain.explainers import choose_explainer, explain_model
 from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
-from oneclick.segment import export
 from oneclick.scoring.guard import check_output
 from oneclick.scoring.integrity import Artifacts, load_artifacts
+from oneclick.segment import export
 from oneclick.segment.selection import (
     AT_RISK,
     PROBABILITY,
