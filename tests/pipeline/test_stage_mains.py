@@ -35,7 +35,7 @@ OUTPUTS = {
     "data/predictions/scores.csv",
     "data/predictions/test.csv",
     "data/predictions/folds.csv",
-    "models/folds.joblib",
+    "models/folds.skops",
     "plots/evaluate/protocol_folds.csv",
 }
 
