@@ -97,6 +97,7 @@ TERMS: dict[str, Term] = {
     "expected_profit_at_risk": Term(
         "ожидаемая прибыль под риском", "expected profit at risk", "profit", 2
     ),
+    "group": Term("группа кампании", "campaign group"),
 }
 
 # Russian category values (the store's own, kept as they are in ru) -> English
@@ -140,6 +141,11 @@ SOURCES = {
 }
 EXCLUDED = ("исключён", "excluded")  # status prefix of an excluded customer
 YES_NO = {True: ("да", "yes"), False: ("нет", "no")}
+# Campaign groups (oneclick/campaign/control.py): who gets the offer, who is held out to measure it
+GROUPS = {
+    "treatment": ("получает предложение", "gets the offer"),
+    "control": ("контроль: без предложения", "control: no offer"),
+}
 
 
 def check_language(language: object) -> str:

@@ -94,6 +94,9 @@ def campaign_table(
         vocab.label(PROFIT, language): customers[PROFIT].round(2).to_numpy(),
         vocab.label(AT_RISK, language): customers[AT_RISK].round(2).to_numpy(),
     }
+    if "group" in customers:  # the control group gets no offer (oneclick/campaign/control.py)
+        pick = 0 if language == "ru" else 1
+        out[vocab.label("group", language)] = [vocab.GROUPS[g][pick] for g in customers["group"]]
     for column in ("allow_messages", "favourite_category"):
         out[vocab.label(column, language)] = [vocab.category(v, language) for v in own[column]]
     codes = [s.split(CODE_SEP) if s else [] for s in customers["offer_codes"].fillna("")]
