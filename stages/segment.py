@@ -69,7 +69,8 @@ def main() -> None:
         export.write_xlsx(sheets, paths.SEGMENT_DIR / "campaign.xlsx")
         writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
         writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")
-        writers.write_json(metrics, paths.SEGMENT_METRICS)
+        writers.write_json(report.segment_figures(metrics), paths.SEGMENT_METRICS)
+        writers.write_json(metrics, paths.SEGMENT_SUMMARY)
         writers.write_text(markdown.render(metrics, language), paths.REPORTS_DIR / "segment.md")
         highlighted = ranking[: params["profile_plots"]]
         images = plots.save_plots(table, mask, curve, metrics, highlighted, language)

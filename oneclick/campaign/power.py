@@ -1,4 +1,5 @@
-"""What the campaign can detect: figures for metrics/segment.json (`campaign`, numbers only).
+"""What the campaign can detect: the `campaign` block of reports/segment.json (numbers only;
+its headline figures also go to metrics/segment.json).
 
 - min_detectable_drop: the smallest drop of the decline rate (control vs treatment) the
   campaign detects at ALPHA and POWER with this segment's group sizes, taking the segment's
@@ -51,7 +52,7 @@ def grown_size(table: pd.DataFrame, effect: float, share: float) -> tuple[int | 
 def campaign_metrics(
     customers: pd.DataFrame, table: pd.DataFrame, curve: pd.DataFrame, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """The `campaign` block of metrics/segment.json.
+    """The `campaign` block of reports/segment.json (its headline figures: metrics/segment.json).
 
     customers: the segment with its `group`; table: every scored customer (probability,
     expected profit at risk); curve: the value curve; params: the `campaign` block.

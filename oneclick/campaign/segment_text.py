@@ -1,5 +1,5 @@
 """The section of reports/segment.md on the control group and what the campaign can detect
-(Russian), rendered from the `campaign` block of metrics/segment.json."""
+(Russian), rendered from the `campaign` block of reports/segment.json."""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ REPORTS_DIR = ROOT / "reports"
 DATA_QUALITY_METRICS = METRICS_DIR / "data_quality.json"
 DATA_QUALITY_REPORT = REPORTS_DIR / "data_quality.md"
 SEGMENT_METRICS = METRICS_DIR / "segment.json"
+SEGMENT_SUMMARY = REPORTS_DIR / "segment.json"  # everything the segment reports are made of
 EDA_PLOTS_DIR = PLOTS_DIR / "eda"
 MERGED_FILE = MERGED_DIR / "customers.csv"
 TRAIN_FILE = FEATURES_DIR / "train.csv"

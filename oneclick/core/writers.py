@@ -114,6 +114,15 @@ def atomic(path: Path, mode: str = "w", **open_args: Any) -> Iterator[IO[Any]]:
                 temp.unlink()
 
 
+def written(target: Path) -> Path:
+    """Where target's new bytes are now: its temporary file while a `together` block has not
+    renamed it yet (a page that inlines a plot written in the same block reads it there)."""
+    for temp, staged in (pair for block in _pending for pair in block):
+        if staged == target:
+            return temp
+    return target
+
+
 @contextmanager
 def together() -> Iterator[None]:
     """All-or-nothing writes: the atomic writes inside the block are renamed over their targets

@@ -58,15 +58,23 @@ def quality_metrics(
     }
 
 
+REMOVAL_REASONS = ("zero_revenue", "revenue_outlier")  # clean_tables' reasons to drop a customer
+
+
 def quality_figures(quality: dict[str, Any]) -> dict[str, int]:
     """metrics/data_quality.json: the numbers worth diffing between two runs. The ids, values
     and fixes themselves are in reports/data_quality.md (and per-customer, never in metrics)."""
+    removed = quality["removed_customers"]["items"]
     return {
         "customers_in": quality["customers"]["in"],
         "customers_out": quality["customers"]["out"],
         "value_fixes": quality["fixes_total"],
         "duplicate_groups": quality["feature_duplicates"]["groups"],
-        "removed_customers": quality["removed_customers"]["count"],
+        # removed customers by reason (clean's fixed set): the segment report says who, why
+        **{
+            f"removed_{reason}": sum(i["reason"] == reason for i in removed)
+            for reason in REMOVAL_REASONS
+        },
     }
 
 

@@ -26,7 +26,7 @@ from oneclick.review.verdicts import headline_rows
 HEAD = "workspace"  # DVC's name for the checked-out files
 SEGMENT_BLOCK = "segment."  # its summary of the segment (the rest: everyone, offers, drivers)
 SHAP_PLOTS = PLOTS_DIR / "shap"
-HEADLINE_SEGMENT = ("segment.size", "segment.expected_profit_at_risk_total")
+HEADLINE_SEGMENT = ("segment.size", "segment.expected_profit_at_risk_total")  # move only
 
 
 def segment_spec(diff: dict[str, dict], base: str) -> dict[str, Any] | None:

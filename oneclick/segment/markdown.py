@@ -1,4 +1,4 @@
-"""reports/segment.md: the segment for reviewers, rendered from metrics/segment.json alone (every
+"""reports/segment.md: the segment for reviewers, rendered from reports/segment.json alone (every
 figure is a metric) in report.language, names and units from the vocabulary."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from oneclick.segment.report import count, fraction, money, percent
 PHRASES = {
     "ru": {
         "title": "# Ценные клиенты под риском: кто, почему, что предложить",
-        "generated": "Отчёт собран из `metrics/segment.json`; не править вручную. Страница для "
+        "generated": "Отчёт собран из `reports/segment.json`; не править вручную. Страница для "
         "маркетинга: `reports/segment.html`; список для кампании: `data/segment/campaign.xlsx`.",
         "segment": "## Сегмент",
         "threshold": "- вероятность снижения активности не ниже {x} (вероятности честные: клиента "
@@ -56,7 +56,7 @@ PHRASES = {
     },
     "en": {
         "title": "# Valuable customers at risk: who, why, what to offer",
-        "generated": "Generated from `metrics/segment.json`; do not edit by hand. Page for "
+        "generated": "Generated from `reports/segment.json`; do not edit by hand. Page for "
         "marketing: `reports/segment.html`; campaign list: `data/segment/campaign.xlsx`.",
         "segment": "## The segment",
         "threshold": "- probability of decline at least {x} (honest probabilities: out-of-fold "
@@ -212,7 +212,7 @@ def facts(m: dict[str, Any], language: str) -> dict[str, Any]:
 
 def render(m: dict[str, Any], language: str = "en") -> str:
     """reports/segment.md from the metrics dict. Depends on the dict's content only, not its key
-    order, so metrics/segment.json re-renders it exactly."""
+    order, so reports/segment.json re-renders it exactly."""
     t, f = PHRASES[language], facts(m, language)
     lines = [t["title"], "", t["generated"], "", t["segment"], "", *f["rules"], "", f["carry"]]
     lines += ["", *table(t["columns"], f["figures"]), "", t["why"], ""]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from oneclick.core import writers
 from oneclick.data import vocabulary as vocab
 from oneclick.segment.markdown import PHRASES, facts
 from oneclick.segment.report import money
@@ -82,7 +83,7 @@ def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset
 
 def _figure(path: Path, caption: str, half: bool) -> str:
     """A plot inline as base64 PNG (its title is in the image; the caption is its alt text)."""
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    data = base64.b64encode(writers.written(path).read_bytes()).decode("ascii")
     size = ' class="half"' if half else ""
     return f'<figure{size}><img alt="{_e(caption)}" src="data:image/png;base64,{data}"></figure>'
 

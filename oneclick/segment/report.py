@@ -1,7 +1,7 @@
 """Metrics of the `segment` stage and the number formats its reports share.
 
 reports/segment.md (oneclick/segment/markdown.py) is rendered from the metrics dict alone (the
-one written to metrics/segment.json), so every figure in it is one of the metrics, formatted by
+one written to reports/segment.json), so every figure in it is one of the metrics, formatted by
 the helpers below in report.language (Russian: decimal comma).
 """
 
@@ -49,7 +49,7 @@ def build_metrics(
     outside: dict[str, int] | None = None,
     removed: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """metrics/segment.json. outside: customers failing each rule (selection.not_selected);
+    """reports/segment.json. outside: customers failing each rule (selection.not_selected);
     removed: customers the clean stage dropped, by reason (never scored)."""
     # drivers describe the whole segment; offers and top customers those who get an offer
     segment_rows, customers = customers, treated(customers)
@@ -92,4 +92,23 @@ def build_metrics(
         "top_customers": top[
             [ID, "probability", "profit", "expected_profit_at_risk", "offer_codes"]
         ].to_dict("records"),
+    }
+
+
+# reports/segment.json: the business outcome worth diffing; the rest is in SEGMENT_SUMMARY
+FIGURES = {
+    "segment": ("size", "share_of_customers", "expected_profit_at_risk_total",
+                "share_of_expected_profit_at_risk"),
+    "campaign": ("min_detectable_drop", "size_needed"),
+    "calibration_above_threshold": ("mean_probability", "observed_decline_rate"),
+}  # fmt: skip
+
+
+def segment_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of reports/segment.json, picked from the report's summary (a figure that is
+    None, e.g. no size can detect the target, is left out: metrics hold numbers only)."""
+    return {
+        block: {k: summary[block][k] for k in keys if summary.get(block, {}).get(k) is not None}
+        for block, keys in FIGURES.items()
+        if block in summary
     }

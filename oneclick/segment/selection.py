@@ -73,9 +73,14 @@ def not_selected(table: pd.DataFrame, rules: dict[str, Any]) -> dict[str, int]:
 
 
 def removed_by_reason(quality: dict[str, Any]) -> dict[str, int]:
-    """Customers the clean stage dropped (metrics/data_quality.json), counted by reason."""
-    reasons = [item["reason"] for item in quality["removed_customers"]["items"]]
-    return {reason: reasons.count(reason) for reason in sorted(set(reasons))}
+    """Customers the clean stage dropped, by reason, from metrics/data_quality.json's
+    `removed_<reason>` counts (reasons with nobody left out are not listed)."""
+    prefix = "removed_"
+    return {
+        key.removeprefix(prefix): n
+        for key, n in sorted(quality.items())
+        if key.startswith(prefix) and n
+    }
 
 
 def segment_customers(

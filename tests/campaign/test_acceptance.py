@@ -88,8 +88,10 @@ def test_the_model_is_judged_on_customers_without_an_offer(acceptance, reproduce
 
 
 def test_segment_report_states_the_detectable_effect_and_the_size_needed(reproduced_project):
-    metrics = json.loads((reproduced_project / "metrics/segment.json").read_text("utf-8"))
-    c = metrics["campaign"]
+    summary = json.loads((reproduced_project / "reports/segment.json").read_text("utf-8"))
+    c = summary["campaign"]
+    figures = json.loads((reproduced_project / "metrics/segment.json").read_text("utf-8"))
+    assert figures["campaign"]["min_detectable_drop"] == c["min_detectable_drop"]
     text = (reproduced_project / "reports/segment.md").read_text(encoding="utf-8")
     assert f"**{c['min_detectable_drop']:.2f}**" in text
     assert f"не меньше **{c['size_needed']}** клиентов" in text
