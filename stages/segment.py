@@ -6,20 +6,16 @@ Logic: oneclick/segment/ (this entry point reads params and paths, writes output
 
 from __future__ import annotations
 
-import json
-
-import pandas as pd
-
 from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, writers
 from oneclick.data import vocabulary
-from oneclick.data.contract import ID
 from oneclick.segment import export, markdown, page, plots, report
 from oneclick.segment.selection import (
     calibration_above,
     check_params,
     not_selected,
     profile,
+    read_inputs,
     removed_by_reason,
     scored_customers,
     segment_customers,
@@ -37,12 +33,7 @@ def main() -> None:
     language = vocabulary.check_language(every["report"]["language"])
     check_params(params)
     control.check_params(design)
-    scores = pd.read_csv(paths.SCORES_FILE)
-    merged = pd.read_csv(paths.MERGED_FILE)
-    shap = pd.read_csv(paths.SHAP_VALUES_FILE).set_index(ID)
-    values = pd.read_csv(paths.SHAP_FEATURES_FILE).set_index(ID)
-    quality = json.loads(paths.DATA_QUALITY_METRICS.read_text(encoding="utf-8"))
-    shap = shap[[c for c in values.columns if c in shap.columns]]
+    scores, merged, shap, values, quality = read_inputs()
 
     table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)

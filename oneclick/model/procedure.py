@@ -84,7 +84,12 @@ def build_stack(
             Pipeline(
                 [
                     ("prep", build_preprocessor(spec)),
-                    ("clf", KNeighborsClassifier(knn["n_neighbors"], weights=knn["weights"])),
+                    (  # brute force: the same exact neighbours, and no tree in the model file
+                        "clf",
+                        KNeighborsClassifier(
+                            knn["n_neighbors"], weights=knn["weights"], algorithm="brute"
+                        ),
+                    ),
                 ]
             ),
         ),

@@ -214,3 +214,15 @@ def calibration_above(table: pd.DataFrame, threshold: float) -> dict[str, float]
         out["mean_probability"] = float(above[PROBABILITY].mean())
         out["observed_decline_rate"] = float(above[LABEL].mean())
     return out
+
+
+def read_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """(scores, merged customers, SHAP values and the values they explain by id, data quality):
+    the segment stage's inputs, SHAP restricted to the explained features."""
+    import json
+
+    scores, merged = pd.read_csv(paths.SCORES_FILE), pd.read_csv(paths.MERGED_FILE)
+    shap = pd.read_csv(paths.SHAP_VALUES_FILE).set_index(ID)
+    values = pd.read_csv(paths.SHAP_FEATURES_FILE).set_index(ID)
+    quality = json.loads(paths.DATA_QUALITY_METRICS.read_text(encoding="utf-8"))
+    return scores, merged, shap[[c for c in values.columns if c in shap.columns]], values, quality

@@ -95,7 +95,8 @@ def test_every_procedure_model_round_trips_through_the_model_file(dumped) -> Non
 DUMP = """
 import hashlib, sys
 import numpy as np, pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import StackingClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -104,8 +105,9 @@ from oneclick.model.persistence import dump_model
 rng = np.random.default_rng(0)
 X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
 y = (X["a"] + rng.normal(size=120) > 0).astype(int)
-knn = make_pipeline(StandardScaler(), KNeighborsClassifier(15, weights="distance"))
-model = CalibratedClassifierCV(knn, cv=3).fit(X, y)
+nn = KNeighborsClassifier(15, weights="distance", algorithm="brute")  # no neighbour tree
+knn = make_pipeline(StandardScaler(), nn)
+model = StackingClassifier([("knn", knn), ("lr", LogisticRegression())], cv=3).fit(X, y)
 first = dump_model(model)
 assert dump_model(model) == first
 sys.stdout.write(hashlib.md5(first).hexdigest())
