@@ -56,7 +56,7 @@ def test_segment_threshold_reruns_segment_alone(reproduced_project: Path, tmp_pa
 
 def test_train_param_leaves_data_stages_alone(reproduced_project: Path, tmp_path: Path) -> None:
     repo = clone_project(reproduced_project, tmp_path / "repo")
-    set_param(repo, "train.cv_repeats", lambda old: old + 1)
+    set_param(repo, "train.knn.n_neighbors", lambda old: old + 2)
     stale = changed(repo)
     assert "train" in stale and not stale & DATA_STAGES, stale
     planned = dvc(["repro", "--dry"], repo).stdout  # what a repro would run, without training

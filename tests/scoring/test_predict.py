@@ -269,27 +269,30 @@ def test_scoring_the_pipeline_input_lists_every_customer(
 def test_test_customers_get_the_probabilities_evaluate_gave_them(
     sample_scores: Path, reproduced_project: Path
 ) -> None:
-    """Same cleaning, merge, features and model as the pipeline: same probability."""
+    """Same cleaning, merge, features and model as the pipeline: the final model's probability
+    evaluate recorded for the test part (data/predictions/test.csv)."""
     scores = pd.read_csv(sample_scores).set_index(ID)
-    test_ids = pd.read_csv(reproduced_project / "data" / "features" / "test.csv")[ID]
-    evaluated = pd.read_csv(reproduced_project / "data" / "predictions" / "scores.csv")
-    evaluated = evaluated.set_index(ID).loc[test_ids, PROBABILITY]
-    assert np.allclose(scores.loc[test_ids, PROBABILITY], evaluated, atol=1e-6)
+    evaluated = pd.read_csv(reproduced_project / "data" / "predictions" / "test.csv")
+    evaluated = evaluated.set_index(ID)[PROBABILITY]
+    assert len(evaluated) > 300
+    assert np.allclose(scores.loc[evaluated.index, PROBABILITY], evaluated, atol=1e-6)
 
 
-def test_segment_drivers_are_the_shap_stage_values(
-    sample_scores: Path, reproduced_project: Path
-) -> None:
+def test_segment_drivers_agree_with_the_shap_stage(sample_scores: Path, reproduced_project: Path):
+    """predict explains the final model, the shap stage the protocol's models that scored each
+    customer (oneclick/explain/values.py): close models, so the top decline driver predict names
+    is a decline driver (SHAP > 0) there too, and among its three strongest (on the sample: all
+    111 segment customers, both)."""
     segment = pd.read_csv(predict.segment_file(sample_scores)).set_index(ID)
     shap = pd.read_csv(reproduced_project / "data" / "shap" / "values.csv").set_index(ID)
-    # the shap stage explains test customers with the final model, as predict does everyone
-    # (training customers: with their out-of-fold model, so the two differ there by design)
-    split = pd.read_csv(reproduced_project / "data/predictions/scores.csv").set_index(ID)["split"]
-    segment = segment[split.reindex(segment.index).eq("test").to_numpy()]
-    assert len(segment) >= 10
-    for customer, row in segment.head(20).iterrows():
-        driver = row["driver_1"]
-        assert shap.at[customer, driver] == pytest.approx(row["driver_1_shap"], abs=1e-6)
+    features = [c for c in shap.columns if c not in ("base_value", "model_output")]
+    assert len(segment) >= 50 and segment["driver_1_shap"].gt(0).all()
+    top = [
+        row["driver_1"] in shap.loc[customer, features].nlargest(3).index
+        for customer, row in segment.iterrows()
+    ]
+    positive = [shap.at[customer, row["driver_1"]] > 0 for customer, row in segment.iterrows()]
+    assert np.mean(positive) >= 0.95 and np.mean(top) >= 0.9
 
 
 def test_output_does_not_depend_on_chunks_threads_or_model_path(

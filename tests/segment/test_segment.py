@@ -371,11 +371,11 @@ def test_empty_segment_still_reports(table, language: str) -> None:
 
 def test_segment_outputs(reproduced_project: Path) -> None:
     repo = reproduced_project
-    metrics = json.loads((repo / "metrics/segment.json").read_text(encoding="utf-8"))
+    metrics = json.loads((repo / "reports/segment.json").read_text(encoding="utf-8"))
     text = (repo / "reports/segment.md").read_text(encoding="utf-8")
     language = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["report"]
     language = language["language"]
-    assert text == markdown.render(metrics, language), "the rendering of metrics/segment.json"
+    assert text == markdown.render(metrics, language), "the rendering of reports/segment.json"
     assert_report_made_of_metrics(text, metrics, language)
     customers = pd.read_csv(repo / "data/segment/customers.csv", keep_default_na=False)
     assert len(customers) == metrics["segment"]["size"] > 0
