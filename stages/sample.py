@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from oneclick.core import config, entry, paths, writers
+from oneclick.core import config, entry, guard, paths, writers
 from oneclick.core.errors import DataError
 from oneclick.sample.files import check_output_dir, check_size, generate, write_files
 from oneclick.sample.next_period import TRUTH_FILE, next_period, parse_drift, read_campaign
@@ -50,6 +50,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     check_size(args.n_customers)  # before the progress line and the time spent generating
+    # the sample stage's own output (data/sample) is its to write; anything else of the project not
+    guard.check_output(args.output, "--output", folder=True, own=[paths.SAMPLE_DIR])
     check_output_dir(args.output)
     if not args.next_period:
         if args.campaign or args.effect or args.drift:

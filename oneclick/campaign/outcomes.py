@@ -22,7 +22,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from oneclick.campaign import drift, stats
 from oneclick.campaign.control import CONTROL, GROUP, PROBABILITY, TREATMENT
 from oneclick.campaign.report import render_outcomes
-from oneclick.core import config, entry, errors, paths, writers
+from oneclick.core import config, entry, errors, guard, paths, writers
 from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, LABEL, PROFIT
 from oneclick.data.merging import merge_tables
@@ -174,9 +174,13 @@ def outcomes(
 ) -> dict[str, Any]:
     """Analyse, then write METRICS_FILE and the Russian REPORT_FILE (rendered from the rounded
     metrics, so every figure in it is one of them) to output_dir; returns the metrics."""
+    guard.check_output(output_dir, "--output-dir", folder=True)  # before anything is read
+    for name in (METRICS_FILE, REPORT_FILE):
+        guard.check_output(output_dir / name, "--output-dir")
     errors.require(paths.TRAIN_FILE)
     metrics = writers.rounded(analyse(campaign_path, input_dir, scores_path, load_spec()))
-    writers.write_json(metrics, output_dir / METRICS_FILE)
-    writers.write_text(render_outcomes(metrics), output_dir / REPORT_FILE)
+    with writers.together():
+        writers.write_json(metrics, output_dir / METRICS_FILE)
+        writers.write_text(render_outcomes(metrics), output_dir / REPORT_FILE)
     entry.log.info("outcomes: %s, %s", output_dir / METRICS_FILE, output_dir / REPORT_FILE)
     return metrics

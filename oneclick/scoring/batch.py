@@ -162,6 +162,16 @@ def summary_file(output: Path) -> Path:
     return output.with_name(f"{output.stem}.summary.json")
 
 
+def output_files(
+    output: Path, output_format: str, timings_file: Path | None
+) -> list[tuple[str, Path]]:
+    """(option, path) of every file predict writes: FILE, its derived siblings, --timings."""
+    files = [("--output", output), ("--output (summary)", summary_file(output))]
+    if output_format != "xlsx":
+        files.append(("--output (segment table)", segment_file(output)))
+    return files + ([("--timings", timings_file)] if timings_file is not None else [])
+
+
 @contextmanager
 def phase(timings: dict[str, float], name: str, quiet: bool = False) -> Iterator[None]:
     start = time.perf_counter()
@@ -183,9 +193,9 @@ def predict(
 ) -> None:
     """Score the four files in input_dir and write one row per customer to output (and the
     segment's rows to a second table, see the module docstring)."""
-    for flag, path in (("--output", output), ("--timings", timings_file)):
-        if path is not None:  # before anything is read: a refused path costs nothing
-            check_output(path, input_dir, model_path, flag)
+    for flag, path in output_files(output, output_format, timings_file):
+        # before anything is read: a refused path costs nothing
+        check_output(path, input_dir, model_path, flag)
     params = config.load_params()
     check_params(params["segment"])
     if output_format != "csv":
@@ -218,10 +228,12 @@ def predict(
     with phase(timings, "offers"):
         customers = segment_customers(table, mask, shap, values, params["segment"])
         customers[DRIVERS_FROM] = DRIVER_SOURCES[method]
-    with phase(timings, "write"):
-        removed = quality["removed_customers"]["items"]
+    removed = quality["removed_customers"]["items"]
+    counts = {"customers": len(table), "excluded": len(removed), "segment": int(mask.sum())}
+    with phase(timings, "write"), writers.together():  # the tables and summary, or none
         frames = (table, mask, customers, features)
         written = write_output(output_format, output, frames, removed, params)
+        writers.write_json({**counts, "drift": drift}, summary_file(output))
     entry.log.info(
         "predict: %d customers scored, %d excluded, %d in the segment -> %s",
         len(table),
@@ -229,8 +241,6 @@ def predict(
         int(mask.sum()),
         ", ".join(map(str, written)),
     )
-    counts = {"customers": len(table), "excluded": len(removed), "segment": int(mask.sum())}
-    writers.write_json({**counts, "drift": drift}, summary_file(output))
     if timings_file:
         run = {
             "phases": timings,

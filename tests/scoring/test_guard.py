@@ -1,4 +1,5 @@
-"""The output guard of `predict`: it never writes over the project, the pipeline or its input."""
+"""The output guard of `predict`: it never writes over the project, the pipeline or its input
+(the shared guard itself: tests/core/test_guard.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 import yaml
 
 from oneclick.core.errors import DataError
+from oneclick.core.guard import pipeline_paths, tracked_by_git
 from oneclick.data.contract import INPUT_FILES
-from oneclick.scoring.guard import check_output, pipeline_paths, tracked_by_git
+from oneclick.scoring import batch
+from oneclick.scoring.guard import check_output
 from tests.conftest import init_git
 
 DVC_YAML = {
@@ -71,8 +74,8 @@ def check(project: Path, output: Path | str) -> None:
         ("plots/eda/scores.csv", "is inside plots/eda, an output of stage 'clean'"),
         ("plots/evaluate/roc.csv", "is plots/evaluate/roc.csv, an output of stage 'plots'"),
         ("raw/money.csv", "is raw/money.csv, a dependency of stage 'clean'"),  # ${data.raw_dir}
-        ("oneclick/core/new.py", "is inside oneclick/core, a dependency of stage 'clean'"),
-        ("stages/clean.py", "is stages/clean.py, a dependency of stage 'clean'"),
+        ("oneclick/core/new.py", "is inside the project's oneclick/"),
+        ("stages/clean.py", "is inside the project's stages/"),
         ("README.md", "is tracked by git"),
     ],
 )
@@ -93,8 +96,33 @@ def test_new_files_outside_the_pipeline_are_allowed(project: Path, tmp_path: Pat
 def test_a_link_to_a_protected_file_is_refused(project: Path, tmp_path: Path) -> None:
     link = tmp_path / "innocent.csv"
     link.symlink_to(project / "dvc.lock")
-    with pytest.raises(DataError, match=r"is the pipeline's dvc\.lock"):
+    with pytest.raises(DataError, match=r"innocent\.csv: is a symbolic link"):
         check(project, link)
+
+
+@pytest.mark.parametrize(
+    ("output_format", "derived"),
+    [
+        ("csv", "scores.summary.json"),
+        ("csv", "scores.segment.csv"),
+        ("xlsx", "scores.summary.json"),
+    ],
+)
+def test_predict_refuses_a_tracked_file_as_a_derived_name_before_reading(
+    project: Path, output_format: str, derived: str
+) -> None:
+    """FILE is new, but NAME.summary.json / NAME.segment.csv beside it is a tracked file."""
+    (project / derived).write_text("mine\n", encoding="utf-8")
+    subprocess.run(["git", "add", derived], cwd=project, check=True)
+    model = project / "models" / "model.skops"
+    for flag, path in batch.output_files(project / "scores.csv", output_format, None):
+        if path.name == derived:
+            with pytest.raises(DataError, match=rf"^--output \(.*\) .*{derived}: is tracked"):
+                check_output(path, project / "incoming", model, flag, root=project)
+    with pytest.raises(DataError, match=rf"{derived}: is tracked by git"):  # before any reading
+        batch.predict(project / "absent", project / "scores.csv", model, 1, 1, "auto", None,
+                      output_format)  # fmt: skip
+    assert (project / derived).read_text(encoding="utf-8") == "mine\n"
 
 
 def test_a_device_or_fifo_is_refused(project: Path, tmp_path: Path) -> None:
