@@ -2,7 +2,10 @@
 LF), and a failed write leaves the previous file as it was.
 
 Every write goes to a temporary file in the target's folder, is flushed and fsynced, and then
-renamed over the target (`os.replace`, atomic on one file system). A full disk, a file-size
+renamed over the target (`os.replace`, atomic on one file system). A symbolic link at the target
+or on its folder chain is refused, never followed (a planted link would send the bytes over a
+file the project did not make). The temporary files a killed run left beside a target
+(`.NAME.*.tmp`, git-ignored) are removed when that target is written next. A full disk, a file-size
 limit or a permission problem therefore never leaves a truncated file that still looks valid;
 it ends in one DataError naming the file and the cause. Inside `together()` the renames wait
 until every write of the block has succeeded, so a stage never leaves a mix of new and old
@@ -12,6 +15,7 @@ outputs.
 from __future__ import annotations
 
 import errno
+import glob
 import json
 import os
 import tempfile
@@ -88,11 +92,17 @@ def atomic(path: Path, mode: str = "w", **open_args: Any) -> Iterator[IO[Any]]:
     (at the end of the enclosing together() block, if any); on any error the temporary file is
     removed, `path` is untouched and OSErrors become one DataError line."""
     path = Path(path)
+    link = symlink_on(path)
+    if link is not None:
+        raise DataError(
+            f"{shown(path)}: cannot write: {shown(link)} is a symbolic link; not following it"
+        )
     temp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        _remove_stale_temps(path)
         descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         temp = Path(name)
         with open(descriptor, mode, **open_args) as handle:
@@ -112,6 +122,25 @@ def atomic(path: Path, mode: str = "w", **open_args: Any) -> Iterator[IO[Any]]:
         if temp is not None:
             with suppress(OSError):
                 temp.unlink()
+
+
+def symlink_on(path: Path) -> Path | None:
+    """The first symbolic link on the absolute path (the path itself included), or None."""
+    full = Path(os.path.abspath(path))
+    for part in (*reversed(full.parents), full):
+        if part.is_symlink():
+            return part
+    return None
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete the temporary files of earlier writes of `path` that never ended (a killed run);
+    this process's own pending ones (an open together() block) stay."""
+    pending = {temp for block in _pending for temp, _ in block}
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.????????.tmp"):
+        if stale not in pending:
+            with suppress(FileNotFoundError):
+                stale.unlink()
 
 
 def written(target: Path) -> Path:

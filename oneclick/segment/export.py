@@ -10,13 +10,19 @@ saving and zip entries with the time of writing, so both are fixed here.
 from __future__ import annotations
 
 import datetime
+import gc
 import io
+import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
+from oneclick.core import writers
+from oneclick.core.escaping import formula_safe
 from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID, PROFIT
 from oneclick.segment.selection import AT_RISK, PROBABILITY
@@ -35,11 +41,17 @@ def sheet_name(language: str, key: str = "campaign") -> str:
 
 
 def write_csv_ru(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM, `;`, decimal comma, CRLF: opens as a table in a Russian-locale sheet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(
-        path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n"
-    )
+    """UTF-8 with BOM, `;`, decimal comma, CRLF: opens as a table in a Russian-locale sheet.
+    Text that a spreadsheet would run as a formula is neutralised (escaping.formula_safe)."""
+    safe = frame.rename(columns=formula_safe)
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):  # numbers stay numbers, -1,5 too
+            safe[column] = safe[column].map(formula_safe)
+
+    def write(handle: IO[str]) -> None:
+        safe.to_csv(handle, sep=";", decimal=",", index=False, lineterminator="\r\n")
+
+    writers.write_with(path, write, encoding="utf-8-sig")
 
 
 def _number_format(column: pd.Series) -> str | None:
@@ -83,6 +95,10 @@ def _workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
                 elif longest > WIDEST:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
             sheet.cell(1, k).font = Font(bold=True)
+        for cells in sheet.iter_rows():
+            for cell in cells:  # openpyxl makes text starting with "=" a formula: keep it text
+                if cell.data_type == "f":
+                    cell.data_type = "s"
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
     book.properties.creator = "oneclick"
@@ -107,8 +123,25 @@ def _fixed_zip_times(data: bytes) -> bytes:
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
     """One workbook, a sheet per table (in order); deterministic bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_workbook_bytes(sheets))
+    with writers.atomic(path, "wb") as handle:  # openpyxl's own temporary files too: one line
+        handle.write(_quietly_failing(_workbook_bytes, sheets))
+
+
+def _quietly_failing(build: Callable[..., bytes], *args: object) -> bytes:
+    """build(*args); when it fails (openpyxl writes each sheet through a temporary file: a full
+    disk), openpyxl's half-written sheet fails again as it is discarded, which Python would
+    print as an "Exception ignored" traceback after the one error line: not printed."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        try:
+            return build(*args)
+        except OSError as error:  # its traceback holds openpyxl's writers: let them go here
+            failure = OSError(error.errno, error.strerror, error.filename)
+        gc.collect()
+        raise failure
+    finally:
+        sys.unraisablehook = hook
 
 
 def customers_sheet(

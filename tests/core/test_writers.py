@@ -157,3 +157,52 @@ def test_write_over_a_file_past_the_file_size_limit_keeps_the_old_bytes(tmp_path
     ]
     assert path.read_bytes() == old
     assert leftovers(tmp_path) == []
+
+
+# No-follow: a planted link never sends the bytes over another file.
+
+
+def test_a_link_at_the_target_is_refused_and_what_it_points_to_kept(tmp_path: Path) -> None:
+    precious = tmp_path / "dvc.lock"
+    precious.write_bytes(OLD)
+    link = tmp_path / "out" / "campaign.csv"
+    link.parent.mkdir()
+    link.symlink_to(precious)
+    with pytest.raises(DataError, match=r"campaign\.csv: cannot write: .* is a symbolic link"):
+        writers.write_csv(frame(), link)
+    assert precious.read_bytes() == OLD and link.is_symlink()
+    assert leftovers(link.parent) == []
+
+
+def test_a_link_on_the_folder_chain_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "reports").symlink_to(elsewhere, target_is_directory=True)
+    for write in (
+        lambda p: writers.write_csv(frame(), p),
+        lambda p: writers.write_json({}, p),
+        lambda p: writers.write_text("x", p),
+        lambda p: writers.write_bytes(b"x", p),
+    ):
+        with pytest.raises(DataError, match=r"reports is a symbolic link; not following it"):
+            write(tmp_path / "reports" / "deeper" / "file")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_temp_files_of_a_killed_run_go_at_the_next_write(tmp_path: Path) -> None:
+    path = tmp_path / "segment.md"
+    stale = [tmp_path / ".segment.md.k1ll3d_1.tmp", tmp_path / ".segment.md.abcdefgh.tmp"]
+    other = tmp_path / ".segment.md.gz.abcdefgh.tmp"  # another file's: not this one's to remove
+    for file in (*stale, other):
+        file.write_bytes(b"half a report")
+    writers.write_text("# report\n", path)
+    assert leftovers(tmp_path) == [other.name]
+    assert path.read_text(encoding="utf-8") == "# report\n"
+
+
+def test_temp_file_names_are_ignored_by_git() -> None:
+    names = ["reports/.segment.md.k1ll3d_1.tmp", "data/segment/.campaign.csv.abcdefgh.tmp"]
+    names += [".dvc.lock.abcdefgh.tmp", "plots/eda/.x.png.abcdefgh.tmp"]
+    run = subprocess.run(["git", "check-ignore", "--no-index", *names], cwd=ROOT,
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.stdout.splitlines() == names

@@ -431,14 +431,18 @@ def small_file_size_limit() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
 
 
+@pytest.mark.parametrize(
+    ("output_format", "name"), [("csv", "scores.csv"), ("csv-ru", "scores.csv"), ("xlsx", "x.xlsx")]
+)
 def test_predict_over_an_earlier_output_on_a_full_disk_keeps_it(
-    reproduced_project: Path, tmp_path: Path
+    reproduced_project: Path, tmp_path: Path, output_format: str, name: str
 ) -> None:
-    output = tmp_path / "scores.csv"
+    output = tmp_path / name
     earlier = b"id,status,probability\n1,scored,0.5\n"
     output.write_bytes(earlier)
+    args = ["--input", "data/sample", "--output", str(output), "--format", output_format]
     result = subprocess.run(
-        [sys.executable, "-m", "stages.predict", "--input", "data/sample", "--output", str(output)],
+        [sys.executable, "-m", "stages.predict", *args],
         cwd=reproduced_project,
         capture_output=True,
         text=True,
@@ -451,4 +455,21 @@ def test_predict_over_an_earlier_output_on_a_full_disk_keeps_it(
         "the previous file is unchanged"
     ], result.stderr
     assert output.read_bytes() == earlier
-    assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]  # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file, no second table
+
+
+def test_predict_refuses_a_link_as_output_or_derived_name(
+    reproduced_project: Path, tmp_path: Path
+) -> None:
+    precious = tmp_path / "precious.txt"
+    precious.write_bytes(b"not predict's\n")
+    (tmp_path / "scores.segment.csv").symlink_to(precious)
+    (tmp_path / "link.xlsx").symlink_to(precious)
+    for output, fmt in (("scores.csv", "csv-ru"), ("link.xlsx", "xlsx")):
+        args = ["--input", "data/sample", "--output", str(tmp_path / output), "--format", fmt]
+        result = run_predict(reproduced_project, *args)
+        assert result.returncode == 2
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert "is a symbolic link" in result.stderr
+    assert precious.read_bytes() == b"not predict's\n"
+    assert not (tmp_path / "scores.csv").exists()
