@@ -3,10 +3,12 @@ is one of them), and the number formats of every campaign text."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from oneclick.campaign.control import CONTROL, TREATMENT
 from oneclick.campaign.drift import DRIFT, WATCH, flag
+from oneclick.core.escaping import markdown_text
 from oneclick.data.contract import LABELS
 
 NONE = "—"
@@ -15,6 +17,7 @@ POPULATIONS = {
     "untreated": "все клиенты прошлого периода, кроме получивших предложение",
     CONTROL: "контрольная группа кампании (файла оценок всех клиентов не было)",
 }
+_PLAIN_NAME = re.compile(r"[\w.]+")  # a feature name as the spec writes it: safe in `code`
 FLAGS = {"ok": "стабилен", "watch": "заметный сдвиг", "drift": "**дрейф**"}
 
 
@@ -40,7 +43,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def _feature(name: str) -> str:
     label = LABELS.get(name)
-    return f"`{name}` ({label})" if label else f"`{name}`"
+    shown = f"`{name}`" if _PLAIN_NAME.fullmatch(name) else markdown_text(name)  # nothing runs
+    return f"{shown} ({label})" if label else shown
 
 
 def _effect_lines(e: dict[str, Any]) -> list[str]:
@@ -111,7 +115,8 @@ def _drift_lines(d: dict[str, Any]) -> list[str]:
     rows = [[_feature(f), f"{v:.3f}", FLAGS[flag(v)]] for f, v in ranked]
     drifted = [f for f, v in ranked if v > DRIFT]
     advice = (
-        f"Модель применяется к клиентам, не похожим на обучающих ({', '.join(drifted)}): "
+        f"Модель применяется к клиентам, не похожим на обучающих "
+        f"({', '.join(map(markdown_text, drifted))}): "
         "переобучить её на новых данных, прежде чем доверять вероятностям."
         if drifted
         else "Новый период похож на обучающий: дрейфа нет."

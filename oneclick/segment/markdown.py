@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from oneclick.campaign.segment_text import segment_section
+from oneclick.core.escaping import markdown_text
 from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID
 from oneclick.segment.offers import SOURCES
@@ -100,10 +101,11 @@ PHRASES = {
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table; cells are text (offer codes and names come from params): escaped."""
     return [
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
+        *("| " + " | ".join(map(markdown_text, row)) + " |" for row in rows),
     ]
 
 
