@@ -58,7 +58,7 @@ def _plots(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from oneclick.review.report import report
 
-    report(args.base, args.out, args.images)
+    report(args.base, args.out, args.images, args.image_url)
 
 
 def _add_predict(commands: argparse._SubParsersAction) -> None:
@@ -179,6 +179,12 @@ def _add_review(commands: argparse._SubParsersAction) -> None:
         default=REPORT_IMAGES,
         metavar="DIR",
         help="directory for the report's images (default: %(default)s)",
+    )
+    report.add_argument(
+        "--image-url",
+        metavar="URL",
+        help="where the images are published (a folder URL ending in /), for a report read "
+        "elsewhere, e.g. a pull-request comment (default: beside the report)",
     )
     report.set_defaults(handler=_report)
 
