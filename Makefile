@@ -13,7 +13,9 @@ BUILT_WITH := $(shell cat $(STAMP) 2>/dev/null)
 PYTHON ?= $(or $(word 2,$(BUILT_WITH)),python3)
 WANT := $(shell $(PYTHON) -c '$(PY_ID)' 2>/dev/null)
 HAVE := $(shell $(BIN)/python -c '$(PY_ID)' 2>/dev/null)
-ifneq ($(word 1,$(WANT)),$(word 1,$(HAVE)))
+ifeq ($(WANT),)
+.PHONY: $(STAMP)
+else ifneq ($(word 1,$(WANT)),$(word 1,$(HAVE)))
 .PHONY: $(STAMP)
 endif
 

@@ -240,11 +240,17 @@ def test_make_report_against_main(branch_repo) -> None:
     moved = text.split("### Metrics moved")[1].split("<details>")[0]
     assert re.search(r"\| `segment` \S+ \| [^|]+ \| [^|]+ \| [↑↓] ", moved)
     images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
-    for name in ("roc", "precision_recall", "calibration", "segment"):
+    for name in ("roc", "precision_recall", "calibration", "segment", "protocol_fold_differences"):
         assert f"report/{name}.png" in images
-    assert any(i.startswith("report/shap_") for i in images)
+    assert "report/shap_importance.png" in images and "report/branch_shap_importance.png" in images
+    assert len(set(images)) == len(images)  # one file per image
+    assert sorted(p.name for p in (repo / "report").glob("*.png")) == sorted(
+        Path(i).name for i in images
+    )
     for image in images:
         assert (repo / image).read_bytes().startswith(PNG_MAGIC), image
+    assert text.startswith("## Pipeline report: `lower-threshold` vs `main`")
+    assert "workspace" not in text.replace("the workspace of", "")
     assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, "report must be ignored"
 
 
@@ -254,6 +260,7 @@ def test_make_report_bad_base_is_one_line(branch_repo) -> None:
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "no-such-rev" in errors[0] and "Traceback" not in result.stderr
+    assert not (repo / "report.md").exists(), "the previous branch's report must not stay"
 
 
 def test_make_plots_offline_page(branch_repo) -> None:
