@@ -79,7 +79,7 @@ exps: $(STAMP)  ## experiments table: name, changed params, ROC-AUC ± SE, log-l
 
 # Only what make, the review commands and the tools write, and only where git ignores it: never a
 # tracked file, never the pipeline's outputs (`dvc checkout` manages those) or the DVC cache.
-CLEANABLE := report.md report plots_offline dvc_plots .pytest_cache .ruff_cache oneclick.egg-info \
+CLEANABLE := report.md report plots_offline dvc_plots .pytest_cache .ruff_cache \
 	oneclick stages tests bench
 clean:  ## remove report, offline plots, caches (git-ignored files only); not .venv, data, models
 	git clean -fdX -q -- $(CLEANABLE)
