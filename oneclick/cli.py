@@ -4,6 +4,7 @@
     oneclick outcomes --campaign FILE --input DIR  last campaign's effect, model quality, drift
     oneclick plots [--base REV]                  offline page of the pipeline's plots
     oneclick report --base REV                   pull-request report: branch vs base
+    oneclick exps                                experiments, headline columns only
 
 Subcommands import their libraries only when run, so `--help` answers at once.
 """
@@ -58,7 +59,13 @@ def _plots(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from oneclick.review.report import report
 
-    report(args.base, args.out, args.images)
+    report(args.base, args.out, args.images, args.image_url)
+
+
+def _exps(args: argparse.Namespace) -> None:
+    from oneclick.review.experiments import show
+
+    show(args.width)
 
 
 def _add_predict(commands: argparse._SubParsersAction) -> None:
@@ -180,7 +187,22 @@ def _add_review(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="directory for the report's images (default: %(default)s)",
     )
+    report.add_argument(
+        "--image-url",
+        metavar="URL",
+        help="where the images are published (a folder URL ending in /), for a report read "
+        "elsewhere, e.g. a pull-request comment (default: beside the report)",
+    )
     report.set_defaults(handler=_report)
+
+    exps = commands.add_parser(
+        "exps",
+        help="every experiment, headline columns only",
+        description="`dvc exp show` cut to: experiment, changed params, protocol ROC-AUC ± SE, "
+        "log-loss, segment size, expected profit; no wider than the terminal.",
+    )
+    exps.add_argument("--width", type=positive, metavar="N", help="columns (default: terminal)")
+    exps.set_defaults(handler=_exps)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,6 @@ import copy
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import yaml
 from oneclick.core.entry import log
 from oneclick.core.paths import ROOT
 from oneclick.core.writers import write_bytes, write_text
+from oneclick.review.outdir import fresh_dir
 from oneclick.review.vcs import dvc_json
 
 TEMPLATE = Path(__file__).parent / "templates" / "offline.html"
@@ -104,14 +104,6 @@ def page(template: str, body: str) -> str:
     return template.replace("{refresh_tag}", "").replace("{plot_divs}", body)
 
 
-def clear_dir(path: Path) -> None:
-    """Empty an output dir from an earlier run (never the project root or anything outside it)."""
-    path = path.resolve()
-    if path.is_dir() and ROOT.resolve() in path.parents:
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-
-
 def fetch_plots(base: str | None, out: Path, targets: list[str] | None = None) -> dict[str, list]:
     """Plot specs from DVC: images are copied into `out` by DVC itself."""
     args = ["plots", "diff", base] if base else ["plots", "show"]
@@ -127,8 +119,7 @@ def offline_plots(base: str | None, out_dir: str) -> None:
     """Every plot of dvc.yaml (workspace, or base vs workspace) as an offline page in out_dir."""
     import vl_convert
 
-    out = ROOT / out_dir
-    clear_dir(out)
+    out = fresh_dir(ROOT / out_dir, "plots")
     _, skip = named_plots(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8")))
     plots = select_plots(fetch_plots(base, out), skip)
     template = offline_template(

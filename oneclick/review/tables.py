@@ -60,14 +60,31 @@ def change(old: Any, new: Any) -> str:
     return f"{'↑' if diff > 0 else '↓'} {diff:+.4g}"
 
 
+SE_SUFFIX, MEAN_SUFFIX = "_se", "_mean"  # protocol.roc_auc_se is the SE of protocol.roc_auc_mean
+
+
+def with_se(value: Any, se: Any) -> str:
+    """A mean with its standard error beside it, as one cell."""
+    return fmt(value) if se is None else f"{fmt(value)} ± {fmt(se)}"
+
+
 def metric_rows(diff: dict[str, dict]) -> tuple[list[list[str]], list[list[str]]]:
-    """Rows (metric, base, head, change) of moved metrics and of unchanged ones."""
+    """Rows (metric, base, head, change) of moved metrics and of unchanged ones; a standard error
+    is shown beside its mean (and moves with it), never as a metric of its own."""
     moved, same = [], []
     for path in sorted(diff):
-        for key in sorted(diff[path]):
-            old, new = diff[path][key].get("old"), diff[path][key].get("new")
+        entries = diff[path]
+        for key in sorted(entries):
+            mean_key = key.removesuffix(SE_SUFFIX) + MEAN_SUFFIX
+            if key.endswith(SE_SUFFIX) and mean_key in entries:
+                continue
+            old, new = entries[key].get("old"), entries[key].get("new")
+            se = entries.get(key.removesuffix(MEAN_SUFFIX) + SE_SUFFIX, {})
+            se_old, se_new = (
+                (se.get("old"), se.get("new")) if key.endswith(MEAN_SUFFIX) else (None, None)
+            )
             arrow = change(old, new)
-            row = [f"`{Path(path).stem}` {key}", fmt(old), fmt(new), arrow]
+            row = [f"`{Path(path).stem}` {key}", with_se(old, se_old), with_se(new, se_new), arrow]
             (same if arrow == "=" else moved).append(row)
     return moved, same
 

@@ -10,7 +10,7 @@ When the two revisions did not see the same data or the same folds, no compariso
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,11 +34,17 @@ def verdict(key: str, mean: float, p: float) -> str:
     return "better" if mean * direction(key) > 0 else "worse"
 
 
-def paired_folds(base: pd.DataFrame, head: pd.DataFrame, k: int) -> list[dict[str, Any]]:
-    """Per protocol score: base and head fold means, head − base on the same folds, verdict."""
+def fold_differences(base: pd.DataFrame, head: pd.DataFrame) -> pd.DataFrame:
+    """Per protocol fold (repeat, fold): each score's base and head values side by side."""
     merged = base.merge(head, on=["repeat", "fold"], suffixes=("_base", "_head"))
     if len(merged) != len(base) or len(merged) != len(head):
         raise ValueError("the two revisions' protocol folds differ")
+    return merged.sort_values(["repeat", "fold"]).reset_index(drop=True)
+
+
+def paired_folds(base: pd.DataFrame, head: pd.DataFrame, k: int) -> list[dict[str, Any]]:
+    """Per protocol score: base and head fold means, head − base on the same folds, verdict."""
+    merged = fold_differences(base, head)
     rows = []
     ratio = 1 / (k - 1)
     for score in ("roc_auc", "brier", "log_loss"):
@@ -56,6 +62,17 @@ def paired_folds(base: pd.DataFrame, head: pd.DataFrame, k: int) -> list[dict[st
             }
         )
     return rows
+
+
+def not_compared(metric: str, reason: str) -> dict[str, Any]:
+    """A headline row for a comparison that could not be made, saying why in one line."""
+    return {
+        "metric": metric,
+        "base": None,
+        "head": None,
+        "change": "not compared",
+        "verdict": " ".join(reason.split()),
+    }
 
 
 def paired_bootstrap(
@@ -118,27 +135,56 @@ def read_at(rev: str, path: str) -> str | None:
         return None
 
 
-def headline_rows(base: str) -> tuple[list[dict[str, Any]], str | None]:
-    """(the comparisons with verdicts, a note saying why some could not be made)."""
-    base_lock = yaml.safe_load(read_at(base, "dvc.lock") or "{}") or {}
+class Comparison(NamedTuple):
+    """The headline's rows (verdicts or "not compared") and the per-fold scores of both sides."""
+
+    rows: list[dict[str, Any]]
+    folds: pd.DataFrame | None
+
+
+# What a comparison can meet in files of another revision: missing columns or rows, bad CSV.
+INCOMPARABLE = (ValueError, KeyError, TypeError, OSError)
+
+
+def compare(base: str) -> Comparison:
+    """Base vs head on the protocol's folds and on the test part; never raises for a pair of
+    revisions that cannot be compared: each such comparison becomes a "not compared" row."""
     head_lock = yaml.safe_load((ROOT / "dvc.lock").read_text(encoding="utf-8")) or {}
+    base_lock = yaml.safe_load(read_at(base, "dvc.lock") or "{}") or {}
+    rows, folds = _protocol_part(base, base_lock, head_lock)
+    rows.append(_test_part(base))
+    return Comparison(rows, folds)
+
+
+def _protocol_part(
+    base: str, base_lock: dict[str, Any], head_lock: dict[str, Any]
+) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
+    metric = "protocol scores"
     reason = incomparable(base_lock, head_lock)
     if reason:
-        return [], f"Not compared: {reason}."
+        return [not_compared(metric, reason)], None
     base_folds = read_at(base, PROTOCOL_FOLDS)
     if base_folds is None:
-        return [], f"Not compared: `{base}` has no {PROTOCOL_FOLDS} (no protocol then)."
-    head_folds = pd.read_csv(ROOT / PROTOCOL_FOLDS)
-    _, folds = _lock_facts(head_lock)
-    rows = paired_folds(pd.read_csv(io.StringIO(base_folds)), head_folds, folds["protocol_folds"])
-    note = None
+        return [not_compared(metric, f"`{base}` has no {PROTOCOL_FOLDS} (no protocol then)")], None
+    try:
+        base_frame = pd.read_csv(io.StringIO(base_folds))
+        head_frame = pd.read_csv(ROOT / PROTOCOL_FOLDS)
+        k = _lock_facts(head_lock)[1]["protocol_folds"]
+        return paired_folds(base_frame, head_frame, k), fold_differences(base_frame, head_frame)
+    except INCOMPARABLE as error:
+        return [not_compared(metric, str(error))], None
+
+
+def _test_part(base: str) -> dict[str, Any]:
+    metric = "test roc_auc"
     base_test = _dvc_read(TEST_PREDICTIONS, base)
     if base_test is None:
-        note = f"Test part not compared: `{base}`'s {TEST_PREDICTIONS} is not in the DVC cache."
-    else:
+        return not_compared(metric, f"`{base}`'s {TEST_PREDICTIONS} is not in the DVC cache")
+    try:
         head_test = pd.read_csv(ROOT / TEST_PREDICTIONS)
-        rows.append(paired_bootstrap(pd.read_csv(io.StringIO(base_test)), head_test))
-    return rows, note
+        return paired_bootstrap(pd.read_csv(io.StringIO(base_test)), head_test)
+    except INCOMPARABLE as error:
+        return not_compared(metric, str(error))
 
 
 def _dvc_read(path: str, rev: str) -> str | None:

@@ -204,13 +204,18 @@ def test_push_then_pull_restores_cache_and_outputs(reproduced_project: Path, tmp
     assert json.loads(status) == {}, status
 
 
-def test_pr_workflow_calls_only_tested_make_targets() -> None:
+def test_pr_workflow_runs_ci_and_the_report_with_the_bases_outputs() -> None:
     workflow = read_yaml(ROOT / ".github" / "workflows" / "pr.yml")
-    steps = workflow["jobs"]["report"]["steps"]
+    steps = workflow["jobs"]["check-and-report"]["steps"]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0, "the base branch must be fetched"
-    script = "\n".join(s.get("run", "") for s in steps)
+    runs = [s.get("run", "") for s in steps]
+    assert ".ci/run" in runs, "tests, lint and reproducibility run on every pull request"
+    restore = next(s for s in steps if s.get("uses", "").startswith("actions/cache/restore"))
+    assert restore["with"]["path"] == ".dvc/cache" and "dvc.lock" in "\n".join(runs)
+    script = "\n".join(runs)
+    assert re.search(r"oneclick report --base \S+ --image-url", script)
     targets = set(re.findall(r"\bmake (\w+)", script))
-    assert targets == {"repro", "report", "plots"}
+    assert targets == {"plots"}
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert all(re.search(rf"^{t}:", makefile, re.M) for t in targets)

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from oneclick.cli import PLOTS_DIR
@@ -15,6 +16,7 @@ from oneclick.review import plots as po
 from oneclick.review import report as rp
 from oneclick.review import tables as dt
 from oneclick.review.vcs import first_error
+from oneclick.review.verdicts import fold_differences, not_compared
 from tests.conftest import run_cmd
 from tests.pipeline.test_workflow import NAMED_PLOTS, PARAM, make_branch
 
@@ -72,48 +74,73 @@ def test_metric_rows_split_moved_from_unchanged() -> None:
 
 def test_build_report_tables_and_images() -> None:
     params = {"params.yaml": {PARAM: {"old": 0.7, "new": 0.6, "diff": -0.1}}}
-    verdicts = (
-        [
-            {
-                "metric": "protocol roc_auc",
-                "base": 0.9,
-                "head": 0.91,
-                "change": "+0.0100 ± 0.0090 (p = 0.28)",
-                "verdict": "within noise",
-            }
-        ],
-        "Test part not compared.",
-    )
+    verdicts = [
+        {
+            "metric": "protocol roc_auc",
+            "base": 0.9,
+            "head": 0.91,
+            "change": "+0.0100 ± 0.0090 (p = 0.28)",
+            "verdict": "within noise",
+        },
+        not_compared("test roc_auc", "the two revisions scored\ndifferent test customers"),
+    ]
     images = [("ROC", "report/roc.png")]
     segment = {**METRICS["metrics/segment.json"], "segment.size": {"old": 40, "new": 55}}
     metrics = {**METRICS, "metrics/segment.json": segment}
-    text = rp.build_report("main", "Base `main`.", params, metrics, images, None, verdicts)
+    text = rp.build_report("main", "Base `main`.", params, metrics, images, None, verdicts, "br")
+    assert text.startswith("## Pipeline report: `br` vs `main`")
     assert text.index("### Headline") < text.index("### Params changed")
+    assert "|  | main | br | br − main | verdict |" in text
     assert "| protocol roc_auc | 0.9 | 0.91 | +0.0100 ± 0.0090 (p = 0.28) | within noise |" in text
+    assert (
+        "| test roc_auc | — | — | not compared | the two revisions scored different test "
+        "customers |\n" in text
+    )
     assert "| segment.size | 40 | 55 | ↑ +15 | no verdict |" in text
-    assert "Test part not compared." in text
     assert f"| `{PARAM}` | 0.7 | 0.6 |" in text
     assert "| `evaluate` test.roc_auc | 0.8 | 0.85 | ↑ +0.05 |" in text
     assert "better" not in text.split("### Metrics moved")[1]
     assert "<summary>Unchanged metrics (1)</summary>" in text
-    assert "![ROC](report/roc.png)" in text
+    assert "![ROC](report/roc.png)" in text and "workspace" not in text
     empty = rp.build_report("main", "", {}, {}, [])
     assert "No params changed." in empty and "No metric moved." in empty and "![" not in empty
 
 
-def test_ci_run_links_images_to_the_run() -> None:
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "o/r",
-        "GITHUB_RUN_ID": "7",
+def test_images_read_from_where_ci_published_them() -> None:
+    url = "https://github.com/o/r/raw/pr-report-images/pr-3/"
+    assert rp.image_line("ROC", "report/roc.png", url) == f"![ROC]({url}roc.png)"
+    assert rp.image_line("ROC", "report/roc.png", None) == "![ROC](report/roc.png)"
+
+
+def test_standard_errors_sit_beside_their_means() -> None:
+    diff = {
+        "metrics/evaluate.json": {
+            "protocol.roc_auc_mean": {"old": 0.9, "new": 0.91},
+            "protocol.roc_auc_se": {"old": 0.01, "new": 0.02},
+            "protocol.brier_mean": {"old": 0.1, "new": 0.1},
+            "protocol.brier_se": {"old": 0.005, "new": 0.006},
+            "lonely_se": {"old": 1, "new": 2},
+        }
     }
-    url = rp.ci_run_url(env)
-    assert url == "https://github.com/o/r/actions/runs/7"
-    assert rp.ci_run_url({**env, "GITHUB_ACTIONS": ""}) is None
-    assert rp.ci_run_url({k: v for k, v in env.items() if k != "GITHUB_RUN_ID"}) is None
-    line = rp.image_line("ROC", "report/roc.png", url)
-    assert "![" not in line and url in line and "report/roc.png" in line
+    moved, same = dt.metric_rows(diff)
+    assert moved == [
+        ["`evaluate` lonely_se", "1", "2", "↑ +1"],  # no mean to sit beside: kept as it is
+        ["`evaluate` protocol.roc_auc_mean", "0.9 ± 0.01", "0.91 ± 0.02", "↑ +0.01"],
+    ]
+    assert same == [["`evaluate` protocol.brier_mean", "0.1 ± 0.005", "0.1 ± 0.006", "="]]
+
+
+def test_fold_plot_draws_the_paired_differences_around_zero() -> None:
+    base = pd.DataFrame({"repeat": [0, 0, 1], "fold": [0, 1, 0], "roc_auc": [0.8, 0.9, 0.7]})
+    head = base.assign(roc_auc=[0.85, 0.88, 0.7]).iloc[::-1]  # any row order
+    for frame in (base, head):
+        frame["brier"] = frame["log_loss"] = 0.1
+    spec = rp.fold_difference_spec(fold_differences(base, head), "main", "br")
+    points, zero = spec["layer"]
+    assert [round(v["difference"], 6) for v in points["data"]["values"]] == [0.05, -0.02, 0.0]
+    assert points["encoding"]["y"]["field"] == "difference"
+    assert zero["mark"]["type"] == "rule" and zero["data"]["values"] == [{"zero": 0}]
+    assert po.render_png(spec).startswith(PNG_MAGIC)
 
 
 def test_segment_spec_pairs_base_and_head_per_metric() -> None:
@@ -213,11 +240,17 @@ def test_make_report_against_main(branch_repo) -> None:
     moved = text.split("### Metrics moved")[1].split("<details>")[0]
     assert re.search(r"\| `segment` \S+ \| [^|]+ \| [^|]+ \| [↑↓] ", moved)
     images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
-    for name in ("roc", "precision_recall", "calibration", "segment"):
+    for name in ("roc", "precision_recall", "calibration", "segment", "protocol_fold_differences"):
         assert f"report/{name}.png" in images
-    assert any(i.startswith("report/shap_") for i in images)
+    assert "report/shap_importance.png" in images and "report/branch_shap_importance.png" in images
+    assert len(set(images)) == len(images)  # one file per image
+    assert sorted(p.name for p in (repo / "report").glob("*.png")) == sorted(
+        Path(i).name for i in images
+    )
     for image in images:
         assert (repo / image).read_bytes().startswith(PNG_MAGIC), image
+    assert text.startswith("## Pipeline report: `lower-threshold` vs `main`")
+    assert "workspace" not in text.replace("the workspace of", "")
     assert not run_cmd(["git", "status", "--porcelain"], repo).stdout, "report must be ignored"
 
 
@@ -227,6 +260,7 @@ def test_make_report_bad_base_is_one_line(branch_repo) -> None:
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "no-such-rev" in errors[0] and "Traceback" not in result.stderr
+    assert not (repo / "report.md").exists(), "the previous branch's report must not stay"
 
 
 def test_make_plots_offline_page(branch_repo) -> None:

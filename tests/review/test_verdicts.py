@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -121,3 +122,40 @@ def test_revisions_on_other_data_or_other_folds_are_not_compared() -> None:
     assert incomparable(lock("a.dir", 1000), lock("a.dir", 1000)) is None
     assert "different data" in incomparable(lock("a.dir", 1000), lock("b.dir", 1000))
     assert "folds differ" in incomparable(lock("a.dir", 1000), lock("a.dir", 7))
+
+
+def test_any_incomparable_pair_becomes_a_not_compared_row(tmp_path, monkeypatch) -> None:
+    """Another split (features.random_state) scores other test customers; other folds, a missing
+    column: each gives a one-line "not compared" row, never an exception."""
+    from oneclick.review import verdicts
+
+    rng = np.random.default_rng(1)
+    test = pd.DataFrame({"id": range(40), "declined": [0, 1] * 20, "probability": rng.random(40)})
+    folds = pd.DataFrame(
+        {"repeat": 0, "fold": range(5), "roc_auc": 0.9, "brier": 0.1, "log_loss": 0.3}
+    )
+    (tmp_path / "data" / "predictions").mkdir(parents=True)
+    (tmp_path / "plots" / "evaluate").mkdir(parents=True)
+    test.to_csv(tmp_path / verdicts.TEST_PREDICTIONS, index=False)
+    folds.to_csv(tmp_path / verdicts.PROTOCOL_FOLDS, index=False)
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock("a.dir", 1000)), encoding="utf-8")
+    monkeypatch.setattr(verdicts, "ROOT", tmp_path)
+    base_files = {
+        "dvc.lock": yaml.safe_dump(lock("a.dir", 1000)),
+        verdicts.PROTOCOL_FOLDS: folds.iloc[1:].to_csv(index=False),
+        verdicts.TEST_PREDICTIONS: test.assign(id=test["id"] + 1000).to_csv(index=False),
+    }
+    monkeypatch.setattr(verdicts, "read_at", lambda rev, path: base_files.get(path))
+    monkeypatch.setattr(verdicts, "_dvc_read", lambda path, rev: base_files.get(path))
+    rows = verdicts.compare("main").rows
+    assert [(r["metric"], r["change"], r["verdict"]) for r in rows] == [
+        ("protocol scores", "not compared", "the two revisions' protocol folds differ"),
+        ("test roc_auc", "not compared", "the two revisions scored different test customers"),
+    ]
+    base_files[verdicts.PROTOCOL_FOLDS] = folds.drop(columns="brier").to_csv(index=False)
+    base_files[verdicts.TEST_PREDICTIONS] = test.to_csv(index=False)
+    comparison = verdicts.compare("main")
+    assert comparison.rows[0]["change"] == "not compared"
+    assert comparison.rows[1]["verdict"] == "within noise" and comparison.folds is None
+    base_files["dvc.lock"] = yaml.safe_dump(lock("a.dir", 7))
+    assert "folds differ" in verdicts.compare("main").rows[0]["verdict"]
