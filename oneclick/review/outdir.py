@@ -10,11 +10,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from oneclick.core import guard
 from oneclick.core.errors import DataError
 from oneclick.core.paths import ROOT, shown
 from oneclick.core.writers import write_text
 
 MARKER = ".oneclick-output"  # its text: the command that owns the folder
+FOLDER_FLAG = {"plots": "--out", "report": "--images"}  # the option that names the folder
 PROTECTED = (".git", ".dvc", "models", "data", "oneclick", "stages", "tests")
 
 
@@ -44,6 +46,8 @@ def fresh_dir(path: Path, command: str) -> Path:
         reason = "is a file"
     if reason:
         raise DataError(f"{shown(path)}: refusing to use as the output folder: it {reason}")
+    # then the guard every writing command shares (declared deps/outs, tracked files, DVC cache)
+    guard.check_output(path, FOLDER_FLAG.get(command, "--out"), folder=True, root=ROOT)
     if path.is_dir():
         shutil.rmtree(path)
     path.mkdir(parents=True)
@@ -65,3 +69,4 @@ def refuse_foreign_file(path: Path, first_line: str) -> None:
                 reason = f"does not start with {first_line!r}: not written by this command"
     if reason:
         raise DataError(f"{shown(path)}: refusing to replace: it {reason}")
+    guard.check_output(path, "--out", root=ROOT)
