@@ -17,9 +17,10 @@ from oneclick.data.reading import read_raw
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", type=Path, help="directory with the four files (data.raw_dir)")
+    parser.add_argument("--input", type=Path, help="instead of data.raw_dir (runs by hand)")
     args = parser.parse_args()
-    params = config.load_params()
+    params = config.load_stage("clean")
+    # dvc.yaml passes no argument: data.raw_dir comes from params.yaml, never through a shell
     source = args.input or paths.ROOT / params["data"]["raw_dir"]
     tables, quality = clean_tables(read_raw(source), params["clean"])
     # Only now, with everything validated, are outputs touched (and progress logged: a bad input

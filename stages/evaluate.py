@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from oneclick.core import config, entry, paths, writers
+from oneclick.core import config, entry, params_schema, paths, writers
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import (
@@ -20,15 +20,13 @@ from oneclick.model.evaluation import (
 )
 from oneclick.model.persistence import dump_model, load_model
 from oneclick.model.pipelines import predict_declined
-from oneclick.model.procedure import check_params, fit_procedure
+from oneclick.model.procedure import fit_procedure
 from oneclick.model.protocol import protocol_folds, protocol_metrics, run_protocol
 
 
 def main() -> None:
-    params = config.load_params()
+    params = config.load_stage("evaluate")
     setting, procedure = params["evaluate"], params["train"]
-    config.check_fraction("evaluate.threshold", setting["threshold"])
-    check_params(procedure)
     spec, model = load_spec(), load_model()
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
     columns, y_test = feature_columns(spec), test[LABEL].to_numpy()
@@ -40,6 +38,8 @@ def main() -> None:
     everyone = protocol_inputs(train, test)
     X, y, groups = everyone[columns], everyone[LABEL], everyone[GROUP]
     k, repeats = setting["protocol_folds"], setting["protocol_repeats"]
+    where = f"{paths.TRAIN_FILE.name} + {paths.TEST_FILE.name}: column {LABEL}"
+    params_schema.check_fit(procedure, y.value_counts().to_dict(), where, k)
     folds = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats, k, setting["protocol_seed"])
     entry.log.info("evaluate: protocol, %d folds of the whole procedure", len(folds))
     scores, held_out, fold_models = run_protocol(

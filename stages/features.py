@@ -20,9 +20,8 @@ from oneclick.features.spec import SPEC_FILE
 
 def main() -> None:
     writers.setup_matplotlib()
-    all_params = config.load_params()
+    all_params = config.load_stage("features")
     params = all_params["features"]
-    config.check_fraction("features.test_size", params["test_size"], open_interval=True)
     name = paths.shown(paths.MERGED_FILE)
     merged = pd.read_csv(paths.MERGED_FILE)
     check_merged(merged, name)

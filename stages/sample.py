@@ -17,7 +17,7 @@ from oneclick.sample.next_period import TRUTH_FILE, next_period, parse_drift, re
 
 
 def main() -> None:
-    all_params = config.load_params()
+    all_params = config.load_stage("sample")
     params = all_params["sample"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=paths.SAMPLE_DIR, help="directory to write")

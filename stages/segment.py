@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, writers
-from oneclick.data import vocabulary
 from oneclick.segment import export, markdown, page, plots, report
 from oneclick.segment.selection import (
     calibration_above,
-    check_params,
     not_selected,
     profile,
     read_inputs,
@@ -28,11 +26,9 @@ from oneclick.segment.words import campaign_table
 
 def main() -> None:
     writers.setup_matplotlib()
-    every = config.load_params()
+    every = config.load_stage("segment")
     params, design = every["segment"], every["campaign"]  # design: the control group's params
-    language = vocabulary.check_language(every["report"]["language"])
-    check_params(params)
-    control.check_params(design)
+    language = every["report"]["language"]
     scores, merged, shap, values, quality = read_inputs()
 
     table, profiled_columns = scored_customers(scores, merged, values)

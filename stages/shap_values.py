@@ -12,7 +12,6 @@ import pandas as pd
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.data.contract import ID
-from oneclick.data.vocabulary import check_language
 from oneclick.explain.plots import PLOTS, plot_beeswarm, plot_importance
 from oneclick.explain.values import (
     BASE,
@@ -31,9 +30,9 @@ from oneclick.model.persistence import load_model
 
 def main() -> None:
     writers.setup_matplotlib()
-    all_params = config.load_params()
+    all_params = config.load_stage("shap")
     params, repeats = all_params["shap"], all_params["evaluate"]["protocol_repeats"]
-    language = check_language(all_params["report"]["language"])  # plot labels
+    language = all_params["report"]["language"]  # plot labels
     spec = load_spec()
     columns = feature_columns(spec)
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)

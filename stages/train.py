@@ -15,7 +15,7 @@ from oneclick.model.training import train_model
 
 
 def main() -> None:
-    all_params = config.load_params()
+    all_params = config.load_stage("train")
     params = all_params["train"]
     spec = load_spec()
     train = pd.read_csv(paths.TRAIN_FILE)

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oneclick.core import config, errors
 from oneclick.data.contract import ID
 
 GROUP = "group"
@@ -24,20 +23,6 @@ BLOCK = 10  # customers of similar risk per block: with control_share 0.3, 3 of 
 PROBABILITY = "probability"
 # columns a control customer leaves empty: nobody sends them an offer by mistake
 OFFER_COLUMNS = ("offer_codes", "offers", "offer_source")
-
-
-def check_params(params: dict[str, Any]) -> None:
-    """campaign.control_share in [0, 1), campaign.seed an integer, target_effect in (0, 1)."""
-    share = params["control_share"]
-    config.check_fraction("campaign.control_share", share)
-    if share >= 1:
-        raise errors.DataError(
-            f"params.yaml: campaign.control_share: {share!r} leaves nobody to receive an offer"
-        )
-    seed = params["seed"]
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise errors.DataError(f"params.yaml: campaign.seed: {seed!r} is not an integer >= 0")
-    config.check_fraction("campaign.target_effect", params["target_effect"], open_interval=True)
 
 
 def random_keys(ids: np.ndarray, seed: int) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""params.yaml: loading it, the checks shared by several stages' params, and the check that a
-stage's params did not change while it ran."""
+"""params.yaml: loading it (each stage's declared keys validated by params_schema), and the
+check that a stage's params did not change while it ran."""
 
 from __future__ import annotations
 
@@ -9,33 +9,59 @@ from typing import Any
 
 import yaml
 
+from oneclick.core import params_schema, paths
 from oneclick.core.errors import DataError, require
 from oneclick.core.paths import DVC_FILE, PARAMS_FILE
 
 _ABSENT = object()  # a key params.yaml does not hold
 
 
-def check_fraction(
-    name: str, value: Any, open_interval: bool = False, nullable: bool = False
-) -> None:
-    """A probability, share or quantile param (dotted `name`) must be a number in [0, 1]."""
-    if value is None and nullable:
-        return
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    inside = number and (0 < value < 1 if open_interval else 0 <= value <= 1)  # NaN fails both
-    if not inside:
-        interval = "(0, 1)" if open_interval else "[0, 1]"
-        raise DataError(f"params.yaml: {name}: {value!r} is not a number in {interval}")
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # C: fast
+    """YAML's safe loader refusing a key written twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise DataError(f"{PARAMS_FILE.name}: line {line}: key {key!r} written twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
-def load_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
-    """The whole params.yaml as a dict."""
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+def load_params(path: Path | None = None) -> dict[str, Any]:
+    """The whole params.yaml as a dict: one line for a file that is not a YAML mapping of
+    blocks (empty, a list, invalid YAML, a duplicated key)."""
+    path = path or paths.PARAMS_FILE
+    require(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            params = yaml.load(handle, Loader=_UniqueKeyLoader)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path.name}: not UTF-8 text ({error.reason})") from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or "not YAML"
+        raise DataError(f"{path.name}: {where}invalid YAML ({problem})") from error
+    if not isinstance(params, dict):
+        kind = "empty" if params is None else f"a {type(params).__name__}"
+        raise DataError(f"{path.name}: {kind}; expected a mapping of blocks (data:, train:, ...)")
+    return params
 
 
-def stage_params(stage: str, dvc_file: Path = DVC_FILE) -> list[str]:
+def load_stage(stage: str) -> dict[str, Any]:
+    """params.yaml with the keys `stage` declares in dvc.yaml validated (params_schema), before
+    the stage does any work."""
+    params = load_params()
+    params_schema.validate(params, stage_params(stage))
+    return params
+
+
+def stage_params(stage: str, dvc_file: Path | None = None) -> list[str]:
     """The dotted params.yaml keys `stage` declares in dvc.yaml (what DVC records in dvc.lock)."""
+    dvc_file = dvc_file or paths.DVC_FILE
     require(dvc_file)
     stages = yaml.safe_load(dvc_file.read_text(encoding="utf-8"))["stages"]
     keys: list[str] = []

@@ -6,9 +6,14 @@ import logging
 import sys
 from collections.abc import Callable
 
-from oneclick.core.errors import DataError, missing_input
+from oneclick.core.errors import DataError, missing_input, readable
 
 log = logging.getLogger("oneclick")
+
+
+def fail(message: object) -> None:
+    """The one place an error reaches the user: one readable line on stderr (errors.readable)."""
+    print(f"error: {readable(str(message))}", file=sys.stderr)
 
 
 def run(main: Callable[[], None]) -> None:
@@ -18,11 +23,11 @@ def run(main: Callable[[], None]) -> None:
     try:
         main()
     except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
+        fail(error)
         sys.exit(2)
     except FileNotFoundError as error:  # run by hand before the stages whose outputs it reads
-        print(f"error: {missing_input(error.filename or str(error))}", file=sys.stderr)
+        fail(missing_input(error.filename or str(error)))
         sys.exit(2)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        fail("interrupted")
         sys.exit(130)

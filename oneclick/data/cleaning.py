@@ -33,30 +33,6 @@ from oneclick.data.reading import listed
 from oneclick.data.validation import validate_tables
 from oneclick.data.wide import sort_table, split_by, widen
 
-OUTLIER_ACTIONS = ("median", "cap", "drop")
-
-
-def check_params(params: dict[str, Any]) -> tuple[bool, float, str]:
-    """(drop_zero_revenue, revenue_outlier_max, revenue_outlier_action) from the `clean` block."""
-    try:
-        drop_zero = params["drop_zero_revenue"]
-        limit = params["revenue_outlier_max"]
-        action = params["revenue_outlier_action"]
-    except KeyError as error:
-        raise errors.DataError(f"params.yaml: clean.{error.args[0]} is missing") from error
-    if action not in OUTLIER_ACTIONS:
-        raise errors.DataError(
-            f"params.yaml: clean.revenue_outlier_action is {action!r}, expected one of "
-            f"{list(OUTLIER_ACTIONS)}"
-        )
-    if not isinstance(drop_zero, bool):
-        raise errors.DataError(
-            f"params.yaml: clean.drop_zero_revenue must be true/false, not {drop_zero!r}"
-        )
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0:  # nan
-        raise errors.DataError(f"params.yaml: clean.revenue_outlier_max must be > 0, not {limit!r}")
-    return drop_zero, float(limit), action
-
 
 def zero_revenue(money: pd.DataFrame) -> list[dict[str, Any]]:
     """Customers with a month without purchases, with the months (money sorted by id)."""
@@ -116,7 +92,9 @@ def clean_tables(
     raw: dict[str, pd.DataFrame], params: dict[str, Any], require_target: bool = True
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Raw tables (read_raw) and the `clean` params block -> (clean tables, data quality report)."""
-    drop_zero, limit, action = check_params(params)
+    # the values params_schema validated (each stage checks its declared keys first)
+    drop_zero = params["drop_zero_revenue"]
+    limit, action = float(params["revenue_outlier_max"]), params["revenue_outlier_action"]
     tables, report = validate_tables(raw, require_target)
     tables = {s.key: sort_table(tables[s.key], s) for s in INPUT_FILES}
     money = tables[MARKET_MONEY.key]

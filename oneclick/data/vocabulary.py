@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from oneclick.core.errors import DataError
 from oneclick.data import contract as c
 
 LANGUAGES = ("ru", "en")
@@ -146,13 +145,6 @@ GROUPS = {
     "treatment": ("получает предложение", "gets the offer"),
     "control": ("контроль: без предложения", "control: no offer"),
 }
-
-
-def check_language(language: object) -> str:
-    """params.yaml report.language must be one of LANGUAGES."""
-    if language not in LANGUAGES:
-        raise DataError(f"params.yaml: report.language: {language!r} is not one of {LANGUAGES}")
-    return str(language)
 
 
 def _pick(pair: tuple[str, str], language: str) -> str:

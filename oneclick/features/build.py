@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from oneclick.core import errors
+from oneclick.core import errors, params_schema
 from oneclick.data.contract import FEATURES, GROUP, ID, LABEL, NOMINAL_FEATURES, ORDINAL_FEATURES
 from oneclick.features.engineered import ENGINEERED, add_engineered
 from oneclick.features.spec import feature_columns
@@ -42,6 +42,15 @@ def check_merged(merged: pd.DataFrame, name: str) -> None:
             raise errors.DataError(
                 f"{name}: column {column!r}: value not in {order} for id(s) {unknown[:10]}"
             )
+    where = f"{name}: column {LABEL!r}"
+    params_schema.check_classes(merged[LABEL].value_counts().to_dict(), where)
+    # a stratified split puts at least one customer (group) of each class on either side
+    fewest = int(merged.groupby(GROUP)[LABEL].max().value_counts().min())
+    if fewest < 2:
+        raise errors.DataError(
+            f"{where}: {fewest} customer in the smaller class: at least 2 needed to split "
+            "train and test"
+        )
 
 
 def split_train_test(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from oneclick.core import errors
+from oneclick.core import params_schema
 from oneclick.data.contract import MINUTES_COLUMNS, REVENUE_COLUMNS
 
 _rev_cur, _rev_prev, _rev_before = REVENUE_COLUMNS
@@ -38,7 +38,8 @@ def add_engineered(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """A copy of frame with the named engineered columns appended (in the given order)."""
     unknown = sorted(set(names) - set(ENGINEERED))
     if unknown:
-        raise errors.DataError(f"params.yaml: features.engineered: unknown feature(s) {unknown}")
+        known = ", ".join(ENGINEERED)
+        raise params_schema.invalid(f"features.engineered.{unknown[0]}", True, f"one of {known}")
     out = frame.copy()
     for name in names:
         out[name] = ENGINEERED[name][1](frame).astype("float64")

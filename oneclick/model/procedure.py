@@ -21,36 +21,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
-from oneclick.core.errors import DataError
 from oneclick.model.pipelines import build_preprocessor, cv_splits
 
 MEMBERS = ("svc", "knn", "logistic_regression")
-KEYS = {  # params.yaml train.<member>: the keys each block must have, and their types
-    "svc": {"C": (int, float), "gamma": (int, float, str), "select_C": (int, float)},
-    "knn": {"n_neighbors": (int,), "weights": (str,)},
-    "logistic_regression": {"C": (int, float)},
-    "meta": {"C": (int, float), "folds": (int,)},
-}
-
-
-def check_params(params: dict[str, Any]) -> None:
-    """The `train` block: every member block complete, numbers positive (one line otherwise)."""
-    for block, keys in KEYS.items():
-        values = params.get(block)
-        if not isinstance(values, dict):
-            raise DataError(f"params.yaml: train.{block} is missing")
-        unknown = sorted(set(values) - set(keys))
-        if unknown:
-            raise DataError(f"params.yaml: train.{block}: unknown key(s) {unknown}")
-        for key, types in keys.items():
-            value = values.get(key)
-            ok = isinstance(value, types) and not isinstance(value, bool)
-            if not ok or (not isinstance(value, str) and not value > 0):
-                raise DataError(f"params.yaml: train.{block}.{key}: {value!r} is not valid")
-    if params["knn"]["weights"] not in ("uniform", "distance"):
-        raise DataError("params.yaml: train.knn.weights: expected uniform or distance")
-    if params["meta"]["folds"] < 2:
-        raise DataError("params.yaml: train.meta.folds: at least 2")
 
 
 def _l1_regression(c: float, seed: int) -> LogisticRegression:

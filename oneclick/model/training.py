@@ -12,17 +12,18 @@ from typing import Any
 import pandas as pd
 from sklearn.ensemble import StackingClassifier
 
+from oneclick.core import params_schema
 from oneclick.data.contract import GROUP, LABEL
 from oneclick.features.spec import feature_columns
-from oneclick.model.procedure import MEMBERS, check_params, fit_procedure, meta_weights
+from oneclick.model.procedure import MEMBERS, fit_procedure, meta_weights
 
 
 def train_model(
     train: pd.DataFrame, spec: dict[str, Any], params: dict[str, Any]
 ) -> tuple[StackingClassifier, dict[str, Any]]:
     """(the fitted procedure, metrics/train.json) on the training part."""
-    check_params(params)
     X, y, groups = train[feature_columns(spec)], train[LABEL], train[GROUP]
+    params_schema.check_fit(params, y.value_counts().to_dict(), f"train.csv: column {LABEL}")
     model = fit_procedure(spec, params, X, y, groups)
     svc_selection = model.named_estimators_["svc"].named_steps["select"]
     weights = meta_weights(model)

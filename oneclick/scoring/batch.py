@@ -36,8 +36,7 @@ import numpy as np
 import pandas as pd
 
 from oneclick.campaign.drift import training_drift
-from oneclick.core import config, entry, writers
-from oneclick.data import vocabulary
+from oneclick.core import config, entry, params_schema, writers
 from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, PROFIT
 from oneclick.data.merging import merge_tables
@@ -51,7 +50,6 @@ from oneclick.segment import export
 from oneclick.segment.selection import (
     AT_RISK,
     PROBABILITY,
-    check_params,
     segment_customers,
     select,
 )
@@ -144,7 +142,7 @@ def write_output(
         writers.write_csv(every, output)
         writers.write_csv(customers, segment_file(output))
         return [output, segment_file(output)]
-    language = vocabulary.check_language(params["report"]["language"])
+    language = params["report"]["language"]
     every = export.customers_sheet(table, mask.to_numpy(), removed, language)
     max_offers = params["segment"]["max_offers"]
     campaign = campaign_table(customers, table, features, max_offers, language)
@@ -197,9 +195,7 @@ def predict(
         # before anything is read: a refused path costs nothing
         check_output(path, input_dir, model_path, flag)
     params = config.load_params()
-    check_params(params["segment"])
-    if output_format != "csv":
-        vocabulary.check_language(params["report"]["language"])
+    params_schema.validate(params, ["clean", "shap", "segment", "report"])  # what scoring reads
     timings: dict[str, float] = {}
     # quiet until the input is validated: a bad file gets its error line and nothing else
     with phase(timings, "load_model", quiet=True):

@@ -14,18 +14,18 @@ scored customers put ~70k in the segment, where a loop over rows took seconds).
 from __future__ import annotations
 
 import difflib
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from oneclick.core.errors import DataError
+from oneclick.core import params_schema
 from oneclick.data.contract import FEATURES, INPUT_FILES
+from oneclick.data.vocabulary import OFFERS
 from oneclick.features.engineered import ENGINEERED
 
-PARAMS = "params.yaml: segment"
+PARAMS = "segment"  # params.yaml block
 DRIVERS = {*FEATURES, *ENGINEERED}  # a driver is a model input column: any the features stage makes
 FEW = 8  # a list of known names this short is worth printing in full
 # the values a `require` on a text column can ever match
@@ -50,10 +50,6 @@ class Offer:
         return self.text.format_map(customer)
 
 
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
 def _listed(value: Any) -> tuple[str, ...]:
     """A YAML scalar or list as a tuple of strings (a bare string is one item, not letters)."""
     return tuple(map(str, value if isinstance(value, list) else [value]))
@@ -64,9 +60,10 @@ def _check_names(names: Any, known: set[str], where: str, what: str) -> None:
     unknown = sorted(set(names) - known)
     if unknown:
         close = [m for n in unknown for m in difflib.get_close_matches(n, sorted(known), 1)]
-        few = f"; expected one of {sorted(known)}" if len(known) <= FEW else ""
+        few = f": {', '.join(sorted(known))}" if len(known) <= FEW else ""
         hint = f" (did you mean {', '.join(close)}?)" if close else few
-        raise DataError(f"{where}: unknown {what}(s) {unknown}{hint}")
+        shown = unknown[0] if len(unknown) == 1 else unknown
+        raise params_schema.invalid(where, shown, f"a known {what}{hint}")
 
 
 def parse_offers(
@@ -84,27 +81,27 @@ def parse_offers(
     offers = []
     for i, rule in enumerate([*rules, fallback]):
         where = f"{PARAMS}.offers[{i}]" if i < len(rules) else f"{PARAMS}.fallback_offer"
-        unknown = sorted(set(rule) - {"code", "text", "drivers", "require"})
-        if unknown or not rule.get("code") or not rule.get("text"):
-            raise DataError(f"{where}: needs code and text, unknown keys {unknown}")
+        params_schema.check_offer(where, rule)
+        _check_names([rule["code"]], set(OFFERS), f"{where}.code", "offer code")
         where = f"{PARAMS}.offers[{rule['code']}]" if i < len(rules) else where
         drivers = _listed(rule["drivers"]) if rule.get("drivers") else ()
         if i < len(rules) and not drivers:
-            raise DataError(f"{where}: no drivers")
+            raise params_schema.missing(f"{where}.drivers", "the drivers the offer answers")
         _check_names(drivers, DRIVERS, f"{where}.drivers", "feature")
         blocked = sorted(set(drivers) & set(non_actionable))
         if blocked:
-            raise DataError(f"{where}.drivers: non-actionable driver(s) {blocked}")
+            raise params_schema.invalid(f"{where}.drivers", blocked, "no non-actionable driver")
         require = {k: _listed(v) for k, v in (rule.get("require") or {}).items()}
         _check_names(require, columns, f"{where}.require", "customer column")
         for column, allowed in require.items():
             known = set(CATEGORIES.get(column, allowed))
             _check_names(allowed, known, f"{where}.require.{column}", "value")
-        _check_names(_placeholders(rule["text"]), columns, f"{where}.text", "customer column")
+        quoted = params_schema.placeholders(rule["text"]) or set()  # syntax: check_offer
+        _check_names(quoted, columns, f"{where}.text", "customer column")
         offers.append(Offer(rule["code"], rule["text"], drivers, require))
     codes = [o.code for o in offers]
     if len(set(codes)) < len(codes):
-        raise DataError(f"{PARAMS}.offers: duplicate offer codes in {codes}")
+        raise params_schema.invalid(f"{PARAMS}.offers", codes, "each offer code once")
     return offers[:-1], offers[-1]
 
 
@@ -197,7 +194,7 @@ def assign_offers_bulk(
 
 def render_bulk(offer: Offer, customers: pd.DataFrame) -> list[str]:
     """offer.render for every row; each distinct combination of quoted values is formatted once."""
-    names = sorted(_placeholders(offer.text))
+    names = sorted(params_schema.placeholders(offer.text) or ())
     if not names:
         return [offer.text.format_map({})] * len(customers)
     cache: dict[tuple, str] = {}

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oneclick.core import config, errors, paths
+from oneclick.core import errors, paths
 from oneclick.data.contract import FEATURES, ID, LABEL, PROFIT
 from oneclick.segment import report as report
 from oneclick.segment.offers import assign_offers_bulk, decline_order, parse_offers, render_bulk
@@ -44,18 +44,17 @@ def customer_table(scores: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(ID, kind="mergesort").reset_index(drop=True)
 
 
-def check_params(params: dict[str, Any]) -> None:
-    """The selection rules, before any work: a threshold of 1.5 would give an empty segment."""
-    for key in RULES:
-        config.check_fraction(f"segment.{key}", params[key], nullable=key == "min_promo_share")
-
-
 def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict[str, Any]]:
     """Segment membership and the rules with the profit cut they imply."""
     cut = float(table[PROFIT].quantile(params["profit_quantile"]))
     mask = (table[PROBABILITY] >= params["threshold"]) & (table[PROFIT] >= cut)
     if params["min_promo_share"] is not None:
         mask &= table["promo_share"] >= params["min_promo_share"]
+    if mask.any() and not table.loc[mask, PROFIT].gt(0).any():
+        raise errors.DataError(
+            f"{paths.MERGED_FILE.name}: column {PROFIT}: the {int(mask.sum())} customers "
+            "selected all have profit 0: a segment worth nothing (check the profit data)"
+        )
     rules = {key: params[key] for key in RULES}
     return mask, {**rules, "profit_cut": cut}
 

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from oneclick.campaign import control
-from oneclick.core.errors import DataError
 from oneclick.data.contract import ID
 from oneclick.sample import next_period
 
@@ -68,20 +67,6 @@ def test_control_customers_get_no_offer_and_the_group_follows_the_id() -> None:
     assert (held[list(control.OFFER_COLUMNS)] == "").all().all()
     assert (control.treated(out)["offer_codes"] == "promo").all()
     assert control.with_groups(segment(0), PARAMS).empty
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "message"),
-    [
-        ("control_share", 1.0, "leaves nobody"),
-        ("control_share", "0,3", "not a number"),
-        ("seed", 1.5, "not an integer"),
-        ("target_effect", 0, r"not a number in \(0, 1\)"),
-    ],
-)
-def test_bad_campaign_params_are_refused(key: str, value: object, message: str) -> None:
-    with pytest.raises(DataError, match=rf"params\.yaml: campaign\.{key}: .*{message}"):
-        control.check_params({**PARAMS, key: value})
 
 
 def test_the_sample_generator_reads_the_campaign_tables_vocabulary() -> None:

@@ -10,7 +10,6 @@ import pytest
 
 from oneclick.core.errors import DataError
 from oneclick.data.cleaning import (
-    check_params,
     clean_tables,
     duplicate_groups,
     fix_outliers,
@@ -355,20 +354,6 @@ def test_missing_target_is_an_error_only_when_required() -> None:
     assert TARGET not in tables[MARKET_FILE.key]
     assert quality["feature_duplicates"]["conflicting_target_groups"] == 0
     assert quality["customers"]["out"] == len(IDS) - 1
-
-
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("revenue_outlier_action", "ignore"),
-        ("revenue_outlier_max", -1),
-        ("revenue_outlier_max", "x"),
-        ("drop_zero_revenue", "no"),
-    ],
-)
-def test_bad_params_are_named(key: str, value) -> None:
-    with pytest.raises(DataError, match=f"clean.{key}"):
-        check_params({**PARAMS, key: value})
 
 
 # ---- outliers, zero revenue, duplicates ------------------------------------------------------

@@ -172,7 +172,7 @@ def test_engineered_features_switch_on_and_off() -> None:
         train, _, spec, metrics, _ = build_features(merged, {**PARAMS, "engineered": switches})
         assert set(spec["engineered"]) == expected == set(metrics["engineered"])
         assert "revenue_trend" not in train and "minutes_trend" in train
-    with pytest.raises(DataError, match="unknown feature"):
+    with pytest.raises(DataError, match=r"^params\.yaml: features\.engineered\.no_such_feature"):
         add_engineered(merged, ["no_such_feature"])
 
 

@@ -9,12 +9,11 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import roc_auc_score
 
-from oneclick.core.errors import DataError
 from oneclick.data.contract import GROUP, ID, LABEL, ORDINAL_FEATURES
 from oneclick.features.build import build_features
 from oneclick.features.spec import feature_columns
 from oneclick.model.pipelines import build_preprocessor, cv_splits, predict_declined
-from oneclick.model.procedure import build_stack, check_params, fit_procedure, meta_weights
+from oneclick.model.procedure import build_stack, fit_procedure, meta_weights
 from oneclick.model.training import train_model
 from tests.features.test_features import PARAMS as FEATURE_PARAMS
 from tests.features.test_features import synthetic_merged
@@ -117,19 +116,3 @@ def test_fitting_twice_gives_the_same_model(parts, trained) -> None:
     np.testing.assert_allclose(
         predict_declined(again, X_test), predict_declined(trained[0], X_test), atol=1e-12
     )
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"knn": None}, r"train\.knn is missing"),
-        ({"knn": {"n_neighbors": 0, "weights": "distance"}}, r"train\.knn\.n_neighbors: 0"),
-        ({"knn": {"n_neighbors": 5, "weights": "far"}}, r"train\.knn\.weights"),
-        ({"svc": {"C": 1.0, "gamma": "scale", "select_C": 0.1, "k": 1}}, r"unknown key"),
-        ({"meta": {"C": True, "folds": 5}}, r"train\.meta\.C: True"),
-        ({"meta": {"C": 1.0, "folds": 1}}, r"train\.meta\.folds: at least 2"),
-    ],
-)
-def test_bad_train_params_are_one_clear_error(change: dict, message: str) -> None:
-    with pytest.raises(DataError, match=message):
-        check_params({**TRAIN_PARAMS, **change})

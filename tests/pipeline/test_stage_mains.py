@@ -89,12 +89,12 @@ def test_stage_mains_chain_and_rerun_byte_identical(tmp_path: Path) -> None:
 
 
 BAD_PARAMS = [  # stage, block, key, value, the one error line
-    ("features", "features", "test_size", 1.5, r"features\.test_size: 1\.5 is not a number"),
-    ("features", "features", "test_size", "0.25", r"features\.test_size: '0\.25' is not a number"),
-    ("evaluate", "evaluate", "threshold", "0,5", r"evaluate\.threshold: '0,5' is not a number"),
-    ("evaluate", "evaluate", "threshold", None, r"evaluate\.threshold: None is not a number"),
-    ("segment", "segment", "threshold", 7, r"segment\.threshold: 7 is not a number"),
-    ("segment", "campaign", "control_share", 1.5, r"campaign\.control_share: 1\.5 is not a num"),
+    ("features", "features", "test_size", 1.5, r"features\.test_size: 1\.5 is not allowed"),
+    ("features", "features", "test_size", "0.25", r'features\.test_size: "0\.25" is not allowed'),
+    ("evaluate", "evaluate", "threshold", "0,5", r'evaluate\.threshold: "0,5" is not allowed'),
+    ("evaluate", "evaluate", "threshold", None, r"evaluate\.threshold: null is not allowed"),
+    ("segment", "segment", "threshold", 7, r"segment\.threshold: 7 is not allowed"),
+    ("segment", "campaign", "control_share", 1.5, r"campaign\.control_share: 1\.5 is not all"),
 ]
 
 
@@ -126,6 +126,6 @@ def test_predict_refuses_bad_segment_params_before_reading_the_model(
     run = run_module("stages.predict", ["--input", "data/sample", "--output", str(out)], repo)
     assert run.code == 2
     assert run.problems == [
-        "error: params.yaml: segment.threshold: '0,7' is not a number in [0, 1]"
+        'error: params.yaml: segment.threshold: "0,7" is not allowed; expected a number in (0, 1)'
     ]
     assert not out.exists()
