@@ -13,7 +13,9 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# a dvc.lock left empty by a run killed mid-write: one line on how to recover, not a traceback
 repro: $(STAMP)
+	python -m oneclick.core.provenance
 	dvc repro
 
 test: $(STAMP)
