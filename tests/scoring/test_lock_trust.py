@@ -11,12 +11,12 @@ import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from oneclick.core.errors import DataError
 from oneclick.data.contract import LABEL
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.persistence import dump_model
+from oneclick.model.pipelines import build_preprocessor
 from oneclick.scoring import integrity
 from tests.conftest import clone_project
 from tests.data.test_robustness import run_module
@@ -66,9 +66,9 @@ def test_the_committed_lock_is_trusted() -> None:
 
 def forged_model(repo: Path) -> bytes:
     """A model of trusted types only, on the pipeline's own feature columns."""
-    columns = feature_columns(load_spec(repo / "data" / "features" / "feature_spec.json"))
-    train = pd.read_csv(repo / "data" / "features" / "train.csv")
-    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())])
+    spec = load_spec(repo / "data" / "features" / "feature_spec.json")
+    columns, train = feature_columns(spec), pd.read_csv(repo / "data" / "features" / "train.csv")
+    model = Pipeline([("prep", build_preprocessor(spec)), ("clf", LogisticRegression())])
     return dump_model(model.fit(train[columns], train[LABEL]))
 
 
