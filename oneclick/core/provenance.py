@@ -13,6 +13,7 @@ Every consumer compares the record with the params it is about to use (`check_re
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,22 @@ SPEED_ONLY = "n_jobs"
 # params.yaml lookups shared with config.check_unchanged (one implementation)
 _ABSENT, _lookup = config._ABSENT, config._lookup
 _first_difference, _shown = config._first_difference, config._shown
+
+
+class LockLoader(yaml.SafeLoader):
+    """YAML as DVC writes dvc.lock (YAML 1.2): PyYAML's 1.1 rules read its `1e-06` as text."""
+
+
+LockLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_lock_text(data: bytes | str) -> Any:
+    """dvc.lock's content, numbers read as DVC wrote them."""
+    return yaml.load(data, Loader=LockLoader)  # a SafeLoader: nothing but plain data
 
 
 def made_with(stage: str, params: dict[str, Any], dvc_file: Path = paths.DVC_FILE) -> dict:
@@ -114,7 +131,7 @@ def check_lock_file(lock_file: Path = paths.LOCK_FILE) -> None:
             f"{recover}"
         )
     try:
-        lock = yaml.safe_load(text)
+        lock = load_lock_text(text)
     except yaml.YAMLError as error:
         kind = error.__class__.__name__
         raise DataError(f"{lock_file.name}: not valid YAML ({kind}); {recover}") from error

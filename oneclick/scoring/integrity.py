@@ -43,7 +43,7 @@ def load_lock(lock_file: Path = LOCK_FILE, dvc_file: Path = paths.DVC_FILE) -> d
     if not lock_file.is_file():
         raise DataError(f"{lock_file.name}: missing; cannot verify the pipeline's outputs")
     try:
-        lock = yaml.safe_load(lock_file.read_bytes())
+        lock = provenance.load_lock_text(lock_file.read_bytes())
     except yaml.YAMLError as error:
         raise DataError(f"{lock_file.name}: not valid YAML ({error.__class__.__name__})") from error
     stages = lock.get("stages") if isinstance(lock, dict) else None

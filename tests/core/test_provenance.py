@@ -136,3 +136,16 @@ def test_speed_only_knobs_are_not_recorded_and_may_differ(params: dict, tmp_path
         assert b"n_jobs" not in provenance.record_bytes(stage, params)
         record = provenance.made_with(stage, params)
         provenance.check_against(stage, record, faster, "params.yaml", "params.json")
+
+
+def test_dvc_lock_numbers_read_as_dvc_wrote_them() -> None:
+    """DVC writes YAML 1.2: `1e-06` is a number there, text by PyYAML's YAML 1.1 rules, which
+    made predict see shap.additivity_tolerance 1e-06 as the text "1e-06"."""
+    lock = provenance.load_lock_text(
+        "stages:\n  shap:\n    params:\n      params.yaml:\n"
+        "        shap.additivity_tolerance: 1e-06\n        shap.name: '1e-06'\n"
+    )
+    locked = provenance.locked_params(lock, "shap")
+    assert locked == {"shap": {"additivity_tolerance": 1e-06, "name": "1e-06"}}
+    record = {"shap.additivity_tolerance": 1e-06}
+    provenance.check_against("shap", record, locked, "dvc.lock", "params.json")
