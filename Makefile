@@ -34,7 +34,9 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	echo '$(WANT)' > $(STAMP)
 
+# a dvc.lock left empty by a run killed mid-write: one line on how to recover, not a traceback
 repro: $(STAMP)  ## install .venv if needed, then dvc repro (the pipeline)
+	python -m oneclick.core.provenance
 	dvc repro
 
 test: $(STAMP)  ## the test suite

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from oneclick.core import config, entry, params_schema, paths, writers
+from oneclick.core import config, entry, params_schema, paths, provenance, writers
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import (
@@ -27,6 +27,7 @@ from oneclick.model.protocol import protocol_folds, protocol_metrics, run_protoc
 def main() -> None:
     params = config.load_stage("evaluate")
     setting, procedure = params["evaluate"], params["train"]
+    provenance.check_record("train", params)  # the model was made with these train params
     spec, model = load_spec(), load_model()
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
     columns, y_test = feature_columns(spec), test[LABEL].to_numpy()
@@ -64,6 +65,7 @@ def main() -> None:
         writers.write_csv(scores_frame(everyone, held_out), paths.SCORES_FILE)
         writers.write_csv(test_scores, paths.PREDICTIONS_DIR / "test.csv")
         writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
+        provenance.write_record("evaluate", params)
         config.check_unchanged("evaluate", params)
 
 

@@ -7,7 +7,7 @@ Logic: oneclick/segment/ (this entry point reads params and paths, writes output
 from __future__ import annotations
 
 from oneclick.campaign import control, power
-from oneclick.core import config, entry, paths, writers
+from oneclick.core import config, entry, paths, provenance, writers
 from oneclick.segment import export, markdown, page, plots, report
 from oneclick.segment.selection import (
     calibration_above,
@@ -29,6 +29,8 @@ def main() -> None:
     every = config.load_stage("segment")
     params, design = every["segment"], every["campaign"]  # design: the control group's params
     language = every["report"]["language"]
+    for producer in ("evaluate", "shap"):  # the scores and SHAP values it reads
+        provenance.check_record(producer, every)
     scores, merged, shap, values, quality = read_inputs()
 
     table, profiled_columns = scored_customers(scores, merged, values)

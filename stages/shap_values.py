@@ -10,7 +10,7 @@ import time
 
 import pandas as pd
 
-from oneclick.core import config, entry, paths, writers
+from oneclick.core import config, entry, paths, provenance, writers
 from oneclick.data.contract import ID
 from oneclick.explain.plots import PLOTS, plot_beeswarm, plot_importance
 from oneclick.explain.values import (
@@ -33,6 +33,7 @@ def main() -> None:
     all_params = config.load_stage("shap")
     params, repeats = all_params["shap"], all_params["evaluate"]["protocol_repeats"]
     language = all_params["report"]["language"]  # plot labels
+    provenance.check_record("evaluate", all_params)  # the fold models and their scores
     spec = load_spec()
     columns = feature_columns(spec)
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
@@ -60,6 +61,7 @@ def main() -> None:
         writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
         writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
         writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
+        provenance.write_record("shap", all_params)
         writers.write_csv(pd.DataFrame(ranking), paths.PLOTS_DIR / "shap_data" / "importance.csv")
         # one figure at a time: the beeswarm drawn while the other is open changes its pixels
         bars = plot_importance(ranking, space, language)

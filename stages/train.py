@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from oneclick.core import config, entry, paths, writers
+from oneclick.core import config, entry, paths, provenance, writers
 from oneclick.features.spec import load_spec
 from oneclick.model.persistence import dump_model
 from oneclick.model.training import train_model
@@ -26,6 +26,7 @@ def main() -> None:
     with writers.together():
         writers.write_bytes(dump_model(model), paths.MODEL_FILE)
         writers.write_json(metrics, paths.METRICS_DIR / "train.json")
+        provenance.write_record("train", all_params)
         config.check_unchanged("train", all_params)
     entry.log.info("train: %d customers, meta weights %s", len(train), metrics["meta_weight"])
 

@@ -29,8 +29,11 @@ def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
     """One raw file as the store wrote it: Russian headers, nothing fixed.
 
     Text columns are read as categories: a million rows of a handful of values then cost codes,
-    not strings, in every later comparison, sort and duplicate check.
+    not strings, in every later comparison, sort and duplicate check. A file that changes
+    while it is read (still being exported or copied) is refused: what was parsed is then
+    neither the old file nor the new one.
     """
+    before = signature(path)
     head, _ = read_head(path, spec.filename)
     header = decode(head, spec)
     if spec.sep not in header:
@@ -58,6 +61,7 @@ def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
         raise parse_error(str(error), spec, len(names)) from error
     except OSError as error:  # the file changed or vanished after the checks above
         raise DataError(f"{spec.filename}: cannot read the file: {error}") from error
+    check_unchanged_while_read(path, spec.filename, before)
     if not frame.index.equals(pd.RangeIndex(len(frame))):  # surplus fields became an index
         raise DataError(
             f"{spec.filename}: data rows have more fields than the header {surplus(spec)}"
@@ -67,6 +71,26 @@ def read_file(path: Path, spec: InputFile) -> pd.DataFrame:
     for column in (c for c in spec.columns if c.kind == "id" and c.source in frame):
         frame[column.source] = exact_ids(frame[column.source])
     return frame
+
+
+def signature(path: Path) -> tuple[int, int, int, int]:
+    """What changes when a file is rewritten, appended to or replaced: (device, inode, size,
+    modification time in ns)."""
+    try:
+        info = path.stat()
+    except OSError:  # the file's own checks (read_head) name the problem
+        return (0, 0, -1, 0)
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def check_unchanged_while_read(path: Path, file: str, before: tuple[int, int, int, int]) -> None:
+    after = signature(path)
+    if after != before:
+        size = f"{before[2]:,} -> {after[2]:,} bytes" if after[2] != before[2] else "same size"
+        raise DataError(
+            f"{file}: the file changed while it was read ({size}, modified or replaced); "
+            "wait until it is completely written, then rerun"
+        )
 
 
 def exact_ids(text: pd.Series) -> pd.Series:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from oneclick.core import errors, paths
+from oneclick.core import errors, paths, provenance
 from oneclick.core.errors import DataError
 from oneclick.features.spec import SPEC_FILE
 
@@ -36,20 +36,69 @@ def out_name(path: Path) -> str:
     return path.relative_to(paths.ROOT).as_posix()
 
 
-def read_lock(lock_file: Path = LOCK_FILE) -> dict[str, dict[str, Any]]:
-    """dvc.lock's outputs by path: {out: its record (md5, size, ...)}."""
+def load_lock(lock_file: Path = LOCK_FILE, dvc_file: Path = paths.DVC_FILE) -> dict[str, Any]:
+    """dvc.lock, parsed, after checking that it lists only stages dvc.yaml declares, each with
+    outputs dvc.yaml declares for it, and no output twice. (A stage appended to dvc.lock that
+    lists the model with a forged md5 leaves `dvc status` quiet; predict must not trust it.)"""
     if not lock_file.is_file():
         raise DataError(f"{lock_file.name}: missing; cannot verify the pipeline's outputs")
     try:
-        lock = yaml.safe_load(lock_file.read_bytes())
+        lock = provenance.load_lock_text(lock_file.read_bytes())
     except yaml.YAMLError as error:
         raise DataError(f"{lock_file.name}: not valid YAML ({error.__class__.__name__})") from error
-    outs: dict[str, dict[str, Any]] = {}
-    stages = lock.get("stages", {}) if isinstance(lock, dict) else {}
+    stages = lock.get("stages") if isinstance(lock, dict) else None
+    if not isinstance(stages, dict):
+        raise DataError(f"{lock_file.name}: no stages mapping; cannot verify the pipeline")
+    declared = declared_outs(dvc_file)
+    owner: dict[str, str] = {}
     for stage, record in stages.items():
+        if stage not in declared:
+            raise DataError(
+                f"{lock_file.name}: stage {stage!r} is not declared in {dvc_file.name}; "
+                "refusing to trust it (restore dvc.lock from git)"
+            )
         for item in (record or {}).get("outs", []) or []:
-            outs[item.get("path")] = {**item, "stage": stage}
-    return outs
+            out = item.get("path") if isinstance(item, dict) else None
+            if out in owner:
+                raise DataError(
+                    f"{lock_file.name}: {out} is listed twice (stages {owner[out]!r} and "
+                    f"{stage!r}); refusing to trust it (restore dvc.lock from git)"
+                )
+            if out not in declared[stage]:
+                raise DataError(
+                    f"{lock_file.name}: stage {stage!r} lists {out}, which {dvc_file.name} "
+                    "does not declare as its output; refusing to trust it"
+                )
+            owner[out] = stage
+    return lock
+
+
+def declared_outs(dvc_file: Path = paths.DVC_FILE) -> dict[str, set[str]]:
+    """{stage: the paths dvc.yaml declares as its outs, metrics and plots}."""
+    errors.require(dvc_file)
+    stages = yaml.safe_load(dvc_file.read_text(encoding="utf-8"))["stages"]
+    return {
+        stage: {
+            next(iter(item)) if isinstance(item, dict) else item
+            for kind in ("outs", "metrics", "plots")
+            for item in (definition or {}).get(kind, []) or []
+        }
+        for stage, definition in stages.items()
+    }
+
+
+def lock_outs(lock: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """dvc.lock's outputs by path: {out: its record (md5, size, ...) and its stage}."""
+    return {
+        item["path"]: {**item, "stage": stage}
+        for stage, record in lock["stages"].items()
+        for item in (record or {}).get("outs", []) or []
+    }
+
+
+def read_lock(lock_file: Path = LOCK_FILE) -> dict[str, dict[str, Any]]:
+    """dvc.lock's outputs by path, from a lock load_lock accepted."""
+    return lock_outs(load_lock(lock_file))
 
 
 def locked_md5(outs: dict[str, dict[str, Any]], out: str, lock_name: str = "dvc.lock") -> str:
@@ -134,12 +183,30 @@ def load_verified_model(model_path: Path, outs: dict[str, dict[str, Any]]) -> An
     return load_model_bytes(data, paths.shown(model_path))
 
 
+def check_made_with_locked_params(
+    stage: str, record: bytes, lock: dict[str, Any], name: str
+) -> None:
+    """`stage`'s params record (bytes dvc.lock vouched for) must hold the params dvc.lock
+    recorded for it: an edit while the stage ran would have put other params there."""
+    made = provenance.parse_record(record, name)
+    locked = provenance.locked_params(lock, stage)
+    provenance.check_against(stage, made, locked, LOCK_FILE.name, name)
+
+
 def load_artifacts(model_path: Path = paths.MODEL_FILE, lock_file: Path = LOCK_FILE) -> Artifacts:
-    """The model, feature spec, training part and SHAP tables, all verified against dvc.lock."""
-    outs = read_lock(lock_file)
+    """The model, feature spec, training part and SHAP tables, all verified against dvc.lock,
+    made with the params dvc.lock records for them."""
+    lock = load_lock(lock_file)
+    outs = lock_outs(lock)
     model = load_verified_model(model_path, outs)
+    train_record = provenance.RECORDS["train"]
+    record = verified_file(train_record, out_name(train_record), outs)
+    check_made_with_locked_params("train", record, lock, paths.shown(train_record))
     features = verified_dir(paths.FEATURES_DIR, outs)
     shap = verified_dir(paths.SHAP_DIR, outs)
+    shap_record = provenance.RECORDS["shap"]
+    record = _member(shap, shap_record)
+    check_made_with_locked_params("shap", record, lock, paths.shown(shap_record))
     return Artifacts(
         model=model,
         spec=json.loads(_member(features, SPEC_FILE).decode("utf-8")),
