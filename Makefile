@@ -5,7 +5,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: repro test lint report predict bench bench-repro bench-peers
+.PHONY: repro test test-fast lint report predict bench bench-repro bench-peers
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 repro: $(STAMP)
 	dvc repro
 
+# Every test (what CI runs); test-fast: the unit tests only, no reproduced project or DVC run
 test: $(STAMP)
 	python -m pytest -q
+
+test-fast: $(STAMP)
+	python -m pytest -q -m "not pipeline and not slow"
 
 lint: $(STAMP)
 	ruff check .
