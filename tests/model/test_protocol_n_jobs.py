@@ -43,7 +43,7 @@ def runs() -> dict[int, tuple]:
 
 @pytest.mark.slow  # two worker processes start and import the stack
 def test_protocol_results_are_byte_identical_on_1_and_2_processes(runs) -> None:
-    (scores, held_out, models), (scores_2, held_out_2, models_2) = runs[1], runs[2]
+    (scores, held_out, models), (scores_2, held_out_2, _) = runs[1], runs[2]
     assert len(models) == REPEATS * K and not np.isnan(held_out).any()
     assert scores.to_csv() == scores_2.to_csv()
     assert held_out.tobytes() == held_out_2.tobytes()
