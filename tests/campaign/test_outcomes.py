@@ -18,6 +18,7 @@ from oneclick.campaign.report import render_outcomes
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID, LABEL, PROFIT
 from tests.campaign.generated import campaign_for, next_merged, seeds
+from tests.conftest import ROOT
 
 
 def campaign(treated: int, held: int) -> pd.DataFrame:
@@ -109,7 +110,8 @@ def test_cli_refuses_bad_input_with_one_line_and_writes_nothing(
     out = tmp_path / "out"
     for args, message in (
         (["--campaign", str(tmp_path / "no.csv")], r"^error: .*no\.csv: missing \(--campaign\)$"),
-        (["--campaign", str(repo / "params.yaml")], r"^error: params\.yaml: not a CSV"),
+        # the checkout's own params.yaml (tracked: in every clone), read only
+        (["--campaign", str(ROOT / "params.yaml")], r"^error: params\.yaml: not a CSV"),
     ):
         run = subprocess.run(
             [sys.executable, "-c", cli, "outcomes", *args, "--input", str(tmp_path),
