@@ -162,12 +162,19 @@ def real_data_dir() -> Path:
 
 
 def set_params(repo: Path, changes: dict[str, dict]) -> None:
-    """Merge {block: {key: value}} into repo's params.yaml (comments are lost: a test copy)."""
+    """Set {block: {key: value}} in repo's params.yaml line by line (comments and layout kept,
+    as `dvc exp run -S` would): each key a scalar one level down in its block."""
     path = repo / "params.yaml"
-    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     for block, values in changes.items():
-        params[block] |= values
-    path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), "utf-8")
+        start = lines.index(f"{block}:\n")
+        for key, value in values.items():
+            at = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(f"  {key}:"))
+            comment = lines[at].partition(" #")[2]
+            lines[at] = f"  {key}: {value}" + (f"  #{comment}" if comment else "\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    changed = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert all(changed[b][k] == v for b, kv in changes.items() for k, v in kv.items()), changes
 
 
 @pytest.fixture(scope="session")
