@@ -108,7 +108,9 @@ def code_sandbox(directory: Path) -> Path:
 @contextlib.contextmanager
 def project_paths(root: Path) -> Iterator[Path]:
     """oneclick.core.paths pointed at root for the duration: whatever an in-process stage run
-    writes lands there, never in the checkout."""
+    writes through paths.X lands there, never in the checkout. Constants other modules derived
+    from paths at import (and default arguments) still name the checkout: fine for a stage that
+    only reads params.yaml and writes through paths.X (clean), not for one that reads outputs."""
     from oneclick.core import paths
 
     home = paths.ROOT

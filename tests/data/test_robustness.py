@@ -5,7 +5,7 @@ lines aside); every tolerated oddity must give the same clean tables as the unto
 The corpus runs in-process through the entry runner (tests.conftest.run_in_process: entry.run,
 its exit code and stderr), each case with the project's paths in its own sandbox directory (outputs
 land there, never in the project); a few cases also run as subprocesses, exactly as DVC and users
-run the commands.
+run the commands, and so does the scoring command (it needs a project's model).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from oneclick.cli import main as cli_main
 from oneclick.data import contract as c
 from stages import clean as clean_stage
 from tests import bad_inputs
@@ -61,8 +60,9 @@ def run_clean(data: Path, sandbox: Path) -> Run:
 
 
 def run_predict(repo: Path, *args: str) -> Run:
-    """`python -m stages.predict ARGS` in-process in repo (its model and dvc.lock)."""
-    return Run(*run_in_process(lambda: cli_main(["predict", *args]), [], repo), repo)
+    """`python -m stages.predict ARGS` in repo, a subprocess: scoring's modules bind paths of the
+    project (its model, dvc.lock, feature spec) at import, which an in-process run cannot move."""
+    return run_module("stages.predict", list(args), repo)
 
 
 @pytest.fixture(scope="session")
