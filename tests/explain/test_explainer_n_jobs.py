@@ -4,12 +4,15 @@ model), instead of a forced pipeline rerun."""
 
 from __future__ import annotations
 
+import pytest
+
 from oneclick.explain import values as sv
 from oneclick.model.evaluation import fold_table
 from tests.explain.test_shap import PARAMS
 from tests.model.test_protocol_n_jobs import REPEATS, tiny_protocol
 
 
+@pytest.mark.slow  # the stack's sampled explanation, in small batches, twice
 def test_explanations_are_byte_identical_on_1_and_2_threads() -> None:
     everyone, columns, folds, (_, _, models) = tiny_protocol(n_jobs=1)
     parts = sv.explanation_parts(models, everyone, fold_table(everyone, folds), columns)
