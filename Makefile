@@ -19,7 +19,7 @@ else ifneq ($(word 1,$(WANT)),$(word 1,$(HAVE)))
 .PHONY: $(STAMP)
 endif
 
-.PHONY: help repro test lint report predict bench bench-repro bench-peers exps queue clean
+.PHONY: help repro test test-fast lint report predict bench bench-repro bench-peers exps queue clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,8 +39,12 @@ repro: $(STAMP)  ## install .venv if needed, then dvc repro (the pipeline)
 	python -m oneclick.core.provenance
 	dvc repro
 
+# Every test (what CI runs); test-fast: the unit tests only, no reproduced project or DVC run
 test: $(STAMP)  ## the test suite
 	python -m pytest -q
+
+test-fast: $(STAMP)  ## the unit tests only (no reproduced project, no slow tests)
+	python -m pytest -q -m "not pipeline and not slow"
 
 lint: $(STAMP)  ## ruff check and format check
 	ruff check .

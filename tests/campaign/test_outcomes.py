@@ -15,10 +15,10 @@ import pytest
 from oneclick.campaign import outcomes
 from oneclick.campaign.control import CONTROL, GROUP, TREATMENT
 from oneclick.campaign.report import render_outcomes
-from oneclick.core import paths
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID, LABEL, PROFIT
 from tests.campaign.generated import campaign_for, next_merged, seeds
+from tests.conftest import ROOT
 
 
 def campaign(treated: int, held: int) -> pd.DataFrame:
@@ -100,17 +100,23 @@ def test_campaign_table_is_checked(tmp_path: Path) -> None:
         outcomes.read_campaign(path)
 
 
-def test_cli_refuses_bad_input_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+def test_cli_refuses_bad_input_with_one_line_and_writes_nothing(
+    reproduced_project: Path, tmp_path: Path
+) -> None:
+    """In the reproduced project, not the checkout: outcomes reads data/features/train.csv first,
+    which a fresh clone has only after `make repro`."""
     cli = "import sys; from oneclick.cli import main; main(sys.argv[1:])"
+    repo = reproduced_project
     out = tmp_path / "out"
     for args, message in (
         (["--campaign", str(tmp_path / "no.csv")], r"^error: .*no\.csv: missing \(--campaign\)$"),
-        (["--campaign", str(paths.ROOT / "params.yaml")], r"^error: params\.yaml: not a CSV"),
+        # the checkout's own params.yaml (tracked: in every clone), read only
+        (["--campaign", str(ROOT / "params.yaml")], r"^error: params\.yaml: not a CSV"),
     ):
         run = subprocess.run(
             [sys.executable, "-c", cli, "outcomes", *args, "--input", str(tmp_path),
              "--output-dir", str(out)],
-            cwd=paths.ROOT, capture_output=True, text=True,
+            cwd=repo, capture_output=True, text=True,
         )  # fmt: skip
         assert run.returncode == 2 and len(run.stderr.splitlines()) == 1, run.stderr
         assert re.match(message, run.stderr), run.stderr

@@ -1,8 +1,10 @@
 """`python -m stages.clean` on broken copies of a small hand-made dataset: one line, no traceback.
 
-The stage runs in a scratch copy of the project (its code and params.yaml), so a case that
-wrongly succeeded could not overwrite the real outputs; pre-existing outputs there must survive
-every failure untouched (validation happens before anything is written).
+The stage runs with the project's paths in a scratch copy of the project (its code and
+params.yaml), so a case that wrongly succeeded could not overwrite the real outputs; pre-existing
+outputs there must survive every failure untouched (validation happens before anything is
+written). The cases run in-process through the entry runner (tests.conftest.run_in_process); the
+good input and the stages' missing-input errors run as subprocesses, as DVC runs them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,8 @@ from oneclick.data.contract import (
     MONEY,
     PERIOD,
 )
-from tests.conftest import code_sandbox
+from stages import clean as clean_stage
+from tests.conftest import code_sandbox, run_in_process
 from tests.tiny_data import tiny_tables, write_store_files
 
 SOURCE = {(f.key, c.name): c.source for f in INPUT_FILES for c in f.columns}
@@ -190,29 +192,28 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def results(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Every case run once, two at a time (each run is mostly interpreter and pandas start-up)."""
+    """Every case run once, in-process: {case: (exit code, stderr)}."""
     inputs = tmp_path_factory.mktemp("bad_input_data")
     for name, (build, _, _) in CASES.items():
         build(inputs / name)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = pool.map(lambda name: run_clean(project, inputs / name), CASES)
-        return dict(zip(CASES, runs, strict=True))
+    args = {name: ["--input", str(inputs / name)] for name in CASES}
+    return {name: run_in_process(clean_stage.main, args[name], project) for name in CASES}
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_fails_with_one_line_naming_the_file(case: str, results: dict) -> None:
     _, spec, fragment = CASES[case]
-    result = results[case]
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert len(lines) == 1, result.stderr
+    code, stderr = results[case]
+    lines = stderr.strip().splitlines()
+    assert code != 0
+    assert "Traceback" not in stderr
+    assert len(lines) == 1, stderr
     assert lines[0].startswith(f"error: {spec.filename}: ")
     assert fragment in lines[0]
 
 
 def test_failures_leave_earlier_outputs_alone(project: Path, results: dict) -> None:
-    assert all(r.returncode != 0 for r in results.values())
+    assert all(code != 0 for code, _ in results.values())
     for output in OUTPUTS:
         assert (project / output).read_text(encoding="utf-8") == SENTINEL
 

@@ -2,8 +2,10 @@
 
 Every broken case must exit non-zero with exactly one `error: <file>: ...` line on stderr (log
 lines aside); every tolerated oddity must give the same clean tables as the untouched sample.
-The commands run as subprocesses, exactly as DVC and users run them, each in a sandbox copy of
-the code (outputs land in the sandbox, never in the project), two at a time.
+The corpus runs in-process through the entry runner (tests.conftest.run_in_process: entry.run,
+its exit code and stderr), each case with the project's paths in its own sandbox directory (outputs
+land there, never in the project); a few cases also run as subprocesses, exactly as DVC and users
+run the commands, and so does the scoring command (it needs a project's model).
 """
 
 from __future__ import annotations
@@ -11,12 +13,10 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import json
-import os
 import shutil
 import stat
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +24,13 @@ import pytest
 import yaml
 
 from oneclick.data import contract as c
+from stages import clean as clean_stage
 from tests import bad_inputs
-from tests.conftest import clone_project, code_sandbox, dvc, git
+from tests.conftest import clone_project, code_sandbox, dvc, git, run_in_process
 
 CASES = bad_inputs.cases()
 BROKEN = [case for case in CASES if not case.ok]
 TOLERATED = [case for case in CASES if case.ok]
-WORKERS = max(2, min(4, os.cpu_count() or 2))
 GOOD = "good"
 
 
@@ -53,6 +53,18 @@ def run_module(module: str, args: list[str], cwd: Path) -> Run:
     return Run(result.returncode, result.stderr, cwd)
 
 
+def run_clean(data: Path, sandbox: Path) -> Run:
+    """`python -m stages.clean --input data` in-process, its outputs under sandbox."""
+    sandbox.mkdir(parents=True, exist_ok=True)
+    return Run(*run_in_process(clean_stage.main, ["--input", str(data)], sandbox), sandbox)
+
+
+def run_predict(repo: Path, *args: str) -> Run:
+    """`python -m stages.predict ARGS` in repo, a subprocess: scoring's modules bind paths of the
+    project (its model, dvc.lock, feature spec) at import, which an in-process run cannot move."""
+    return run_module("stages.predict", list(args), repo)
+
+
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("corpus")
@@ -64,17 +76,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def clean_runs(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """`python -m stages.clean --input <case>` for the good sample and every case."""
+    """`python -m stages.clean --input <case>` for the good sample and every case, in-process."""
     boxes = tmp_path_factory.mktemp("clean_sandboxes")
     names = [GOOD, *(case.name for case in CASES)]
-
-    def clean(name: str) -> Run:
-        return run_module(
-            "stages.clean", ["--input", str(corpus / name)], code_sandbox(boxes / name)
-        )
-
-    with ThreadPoolExecutor(WORKERS) as pool:
-        return dict(zip(names, pool.map(clean, names), strict=True))
+    return {name: run_clean(corpus / name, boxes / name) for name in names}
 
 
 def assert_one_line_error(run: Run, file: str, expect: str = "") -> None:
@@ -116,6 +121,23 @@ def test_good_sample_cleans(clean_runs: dict[str, Run]) -> None:
     assert run.problems == []
 
 
+# Smoke tests of the command itself, as DVC runs it: a new interpreter in a copy of the code.
+SUBPROCESS_CASES = ["market_money-decimal-comma", "market_file-bom"]
+
+
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_clean_as_a_subprocess_matches_the_in_process_run(
+    name: str, corpus: Path, clean_runs: dict[str, Run], tmp_path: Path
+) -> None:
+    run = run_module("stages.clean", ["--input", str(corpus / name)], code_sandbox(tmp_path))
+    assert run.code == clean_runs[name].code
+    assert run.problems == clean_runs[name].problems
+    if run.code == 0:
+        assert clean_outputs(run) == clean_outputs(clean_runs[name])
+    else:
+        assert not (tmp_path / "data" / "clean").exists()
+
+
 @pytest.mark.parametrize("case", BROKEN, ids=lambda case: case.name)
 def test_broken_input_fails_with_one_line(case: bad_inputs.Case, clean_runs) -> None:
     run = clean_runs[case.name]
@@ -153,9 +175,7 @@ def test_scoring_rejects_broken_input(
 ) -> None:
     case = next(case for case in CASES if case.name == name)
     out = tmp_path / "scores.csv"
-    run = run_module(
-        "stages.predict", ["--input", str(corpus / name), "--output", str(out)], reproduced_project
-    )
+    run = run_predict(reproduced_project, "--input", str(corpus / name), "--output", str(out))
     assert_one_line_error(run, case.file, case.expect)
     assert not out.exists()
 
@@ -163,7 +183,8 @@ def test_scoring_rejects_broken_input(
 def test_scoring_accepts_files_without_target(
     corpus: Path, reproduced_project: Path, tmp_path: Path
 ) -> None:
-    """New data has no target yet: the case clean rejects is what scoring is for."""
+    """New data has no target yet: the case clean rejects is what scoring is for (a subprocess:
+    the scoring command's smoke test as users run it)."""
     out = tmp_path / "scores.csv"
     run = run_module(
         "stages.predict",
@@ -179,11 +200,7 @@ def test_scoring_reads_cr_line_ends(corpus: Path, reproduced_project: Path, tmp_
     outputs = {}
     for name in (GOOD, "market_money-cr"):
         out = tmp_path / f"{name}.csv"
-        run = run_module(
-            "stages.predict",
-            ["--input", str(corpus / name), "--output", str(out)],
-            reproduced_project,
-        )
+        run = run_predict(reproduced_project, "--input", str(corpus / name), "--output", str(out))
         assert run.code == 0, run.stderr
         outputs[name] = out.read_bytes()
     assert outputs["market_money-cr"] == outputs[GOOD]

@@ -114,6 +114,7 @@ sys.stdout.write(hashlib.md5(first).hexdigest())
 """
 
 
+@pytest.mark.slow  # a new interpreter per process
 def test_same_model_gives_the_same_bytes_in_every_process() -> None:
     """skops alone writes memory addresses and the clock into the file."""
     digests = set()

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from oneclick.data.contract import MARKET_MONEY
-from tests.conftest import clone_project, dvc, git
+from tests.conftest import COMMITTED_STATUS, clone_project, dvc
 
 STAGES = ["sample", "clean", "merge", "features", "train", "evaluate", "shap", "segment"]
 
@@ -27,11 +27,45 @@ def test_second_repro_runs_nothing(reproduced_project: Path) -> None:
     assert json.loads(status.stdout) == {}
 
 
-def test_repro_reproduces_committed_outputs(reproduced_project: Path) -> None:
-    """The committed dvc.lock, metrics and reports are what a fresh `dvc repro` writes."""
-    # the fixture commits the copied project, reproduces, and commits again
-    diff = git(["diff", "--stat", "HEAD~1", "HEAD"], reproduced_project).stdout
-    assert diff == "", f"dvc repro changed committed files:\n{diff}"
+def stale_entries(status: dict) -> list[str]:
+    """What `dvc status --json` of a copy without outputs finds changed besides the outputs
+    themselves: code or params edited since dvc.lock was committed, a changed command."""
+    stale = []
+    for stage, items in status.items():
+        for item in items:
+            changes = item.items() if isinstance(item, dict) else [(item, {})]
+            for kind, what in changes:
+                if kind == "changed deps":
+                    stale += [f"{stage}: {p} {s}" for p, s in what.items() if s != "deleted"]
+                elif kind != "changed outs":
+                    stale.append(f"{stage}: {kind} {what or ''}".strip())
+    return stale
+
+
+def test_stale_entries_ignore_only_missing_outputs() -> None:
+    status = {
+        "clean": [{"changed deps": {"data/sample/money.csv": "deleted"}}],
+        "train": [
+            {"changed deps": {"oneclick/model": "modified", "params.yaml": {"train.C": "new"}}},
+            {"changed outs": {"models/model.skops": "not in cache"}},
+        ],
+        "shap": ["changed command"],
+    }
+    assert stale_entries(status) == [
+        "train: oneclick/model modified",
+        "train: params.yaml {'train.C': 'new'}",
+        "shap: changed command",
+    ]
+
+
+def test_committed_lock_matches_the_code_and_params(reproduced_project: Path) -> None:
+    """The committed dvc.lock records the code and params of the commit (the fixture ran `dvc
+    status` on the fresh copy before anything else). That the committed outputs are the bytes the
+    code reproduces is CI's `git diff --exit-code` after `make repro`: the suite runs the pipeline
+    on smaller test params."""
+    code, out = json.loads((reproduced_project / COMMITTED_STATUS).read_text(encoding="utf-8"))
+    assert code == 0, out
+    assert stale_entries(json.loads(out)) == [], "dvc.lock is stale: run `dvc repro`, commit it"
 
 
 def test_repro_on_real_files(reproduced_project: Path, real_data_dir: Path, tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ def run_chain(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
 
 
+@pytest.mark.pipeline  # six stage runs as subprocesses in sandbox projects
 def test_stage_mains_chain_and_rerun_byte_identical(tmp_path: Path) -> None:
     first = run_chain(tmp_path / "a")
     assert set(first) >= OUTPUTS

@@ -40,6 +40,7 @@ def by_metric(rows: list[dict]) -> dict[str, str]:
     return {row["metric"]: row["verdict"] for row in rows}
 
 
+@pytest.mark.slow
 def test_a_different_seed_alone_is_within_noise(customers) -> None:
     _, spec = customers
 
@@ -76,6 +77,7 @@ def test_a_model_that_uses_the_signal_is_better_than_one_that_ignores_it(custome
     assert by_metric(paired_folds(head, base, 5))["protocol roc_auc"] == "worse"
 
 
+@pytest.mark.slow
 def test_paired_bootstrap_over_the_same_test_customers() -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 300)

@@ -1,0 +1,27 @@
+"""shap.n_jobs changes nothing: the shap stage's explanations on 1 and on 2 threads are the same
+bytes. A unit test on tiny data (the procedure's fold models, several batches of customers per
+model), instead of a forced pipeline rerun."""
+
+from __future__ import annotations
+
+import pytest
+
+from oneclick.explain import values as sv
+from oneclick.model.evaluation import fold_table
+from tests.explain.test_shap import PARAMS
+from tests.model.test_protocol_n_jobs import REPEATS, tiny_protocol
+
+
+@pytest.mark.slow  # the stack's sampled explanation, in small batches, twice
+def test_explanations_are_byte_identical_on_1_and_2_threads() -> None:
+    everyone, columns, folds, (_, _, models) = tiny_protocol(n_jobs=1)
+    parts = sv.explanation_parts(models, everyone, fold_table(everyone, folds), columns)
+    tables = {}
+    for n_jobs in (1, 2):
+        # a few customers per batch: the threads share every model's customers between them
+        params = {**PARAMS, "n_paths": 16, "n_jobs": n_jobs, "batch_elements": 4_000}
+        table, summary = sv.explain_parts(parts, columns, params, REPEATS)
+        tables[n_jobs] = table.to_csv(float_format="%.17g")
+    assert "PathExplainer" in summary["explainer"], summary  # the sampled explainer, batched
+    assert len(tables[1].splitlines()) == len(everyone) + 1
+    assert tables[1] == tables[2]
