@@ -41,7 +41,6 @@ def main() -> None:
     X, y, groups = everyone[columns], everyone[LABEL], everyone[GROUP]
     k, repeats = setting["protocol_folds"], setting["protocol_repeats"]
     folds = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats, k, setting["protocol_seed"])
-    entry.log.info("evaluate: protocol, %d folds of the whole procedure", len(folds))
     scores, held_out, fold_models = run_protocol(
         lambda Xf, yf, gf: fit_procedure(spec, procedure, Xf, yf, gf),
         X,
@@ -52,7 +51,6 @@ def main() -> None:
     )
     bins = setting["calibration_bins"]
     metrics["protocol"] = protocol_metrics(scores, y.to_numpy(), held_out, k, bins)
-    entry.log.info("evaluate: protocol %s", metrics["protocol"])
 
     test_scores = test[[ID, LABEL]].assign(probability=test_proba)  # for paired comparisons
     with writers.together():
@@ -65,6 +63,15 @@ def main() -> None:
         writers.write_csv(test_scores, paths.PREDICTIONS_DIR / "test.csv")
         writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
         config.check_unchanged("evaluate", params)
+    protocol = metrics["protocol"]
+    entry.log.info(
+        "evaluate: %d folds, ROC-AUC %.3f (SE %.3f), out-of-fold log-loss %.3f, Brier %.3f",
+        protocol["folds"],
+        protocol["roc_auc_mean"],
+        protocol["roc_auc_se"],
+        protocol["out_of_fold"]["log_loss"],
+        protocol["out_of_fold"]["brier"],
+    )
 
 
 if __name__ == "__main__":
