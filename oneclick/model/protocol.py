@@ -68,8 +68,9 @@ def run_protocol(
 ) -> tuple[pd.DataFrame, np.ndarray, list[Any]]:
     """(per-fold scores, held-out P(declined) per repeat (repeats × customers), fitted models).
 
-    `fit(X, y, groups)` is the whole procedure; it sees the outer training rows only. A run
-    longer than PROGRESS_SECONDS logs the folds done and an estimate of the time left."""
+    `fit(X, y, groups)` is the whole procedure; it sees the outer training rows only. Every
+    PROGRESS_SECONDS after the first fold, it logs the folds done and an estimate of the time
+    left."""
     from joblib import Parallel, delayed
 
     def one(fit_rows: np.ndarray, held: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -81,13 +82,14 @@ def run_protocol(
 
     jobs = (delayed(one)(fit_rows, held) for _, _, fit_rows, held in folds)
     run = Parallel(n_jobs=n_jobs, return_as="generator")
-    started = last_report = time.monotonic()
-    results = []
+    results: list[tuple[Any, np.ndarray]] = []
     for result in run(jobs):  # in the folds' order, whatever n_jobs
         results.append(result)
         now, done = time.monotonic(), len(results)
-        if now - last_report >= PROGRESS_SECONDS and done < len(folds):
-            left = (now - started) / done * (len(folds) - done)
+        if done == 1:  # the clock starts here: worker start-up says nothing about the rest
+            first = last_report = now
+        elif now - last_report >= PROGRESS_SECONDS and done < len(folds):
+            left = (now - first) / (done - 1) * (len(folds) - done)
             entry.log.info("evaluate: %d/%d folds fitted, ~%.0f s left", done, len(folds), left)
             last_report = now
     repeats = max(r for r, *_ in folds) + 1
