@@ -42,7 +42,6 @@ def main() -> None:
     where = f"{paths.TRAIN_FILE.name} + {paths.TEST_FILE.name}: column {LABEL}"
     params_schema.check_fit(procedure, y.value_counts().to_dict(), where, k)
     folds = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats, k, setting["protocol_seed"])
-    entry.log.info("evaluate: protocol, %d folds of the whole procedure", len(folds))
     scores, held_out, fold_models = run_protocol(
         lambda Xf, yf, gf: fit_procedure(spec, procedure, Xf, yf, gf),
         X,
@@ -53,7 +52,6 @@ def main() -> None:
     )
     bins = setting["calibration_bins"]
     metrics["protocol"] = protocol_metrics(scores, y.to_numpy(), held_out, k, bins)
-    entry.log.info("evaluate: protocol %s", metrics["protocol"])
 
     test_scores = test[[ID, LABEL]].assign(probability=test_proba)  # for paired comparisons
     with writers.together():
@@ -67,6 +65,15 @@ def main() -> None:
         writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
         provenance.write_record("evaluate", params)
         config.check_unchanged("evaluate", params)
+    protocol = metrics["protocol"]
+    entry.log.info(
+        "evaluate: %d folds, ROC-AUC %.3f (SE %.3f), out-of-fold log-loss %.3f, Brier %.3f",
+        protocol["folds"],
+        protocol["roc_auc_mean"],
+        protocol["roc_auc_se"],
+        protocol["out_of_fold"]["log_loss"],
+        protocol["out_of_fold"]["brier"],
+    )
 
 
 if __name__ == "__main__":

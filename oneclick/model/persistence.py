@@ -17,6 +17,7 @@ same md5 in dvc.lock).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,6 +33,7 @@ TRUSTED_TYPES = [
 ]
 
 SCHEMA = "schema.json"
+_REFERENCE_KEYS = ("__class__", "__module__", "__loader__")  # kept in a repeat, for readers
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 
 
@@ -73,36 +75,52 @@ def load_model(path: Path | None = None) -> Any:
 
 
 def canonical(archive: bytes) -> bytes:
-    """skops bytes rewritten so the same model gives the same bytes: object ids renumbered
-    1, 2, ... and array files 0.npy, 1.npy, ... in the order the schema lists them (id 0 would
-    turn off skops' memo of shared objects), entries stored in that order with a fixed time
-    and mode."""
+    """skops bytes rewritten so the same model gives the same bytes, however it was made (in
+    this process, or in a worker and pickled back): object ids renumbered 1, 2, ... and array
+    files 0.npy, 1.npy, ... in the order the schema lists them (id 0 would turn off skops' memo
+    of shared objects), entries stored in that order with a fixed time and mode, compact JSON.
+
+    skops gives every value the id() of its object, writes an object reachable twice (a stack's
+    `estimators_` and `named_estimators_`) twice, and on load builds it once, from the first
+    copy. So later copies are cut down to their id, which is all skops reads of them (half the
+    size and dump time of a stack); and whether equal values share one object must not show:
+    plain values (strings, numbers) lose their ids, and each model of a list of models (the
+    protocol's fold models) numbers its objects afresh, so no object is shared between them."""
     with ZipFile(io.BytesIO(archive)) as source:
         schema = json.loads(source.read(SCHEMA))
         members = set(source.namelist()) - {SCHEMA}
-        ids: dict[int, int] = {}
+        numbers = itertools.count(1)
         files: dict[str, str] = {}
 
-        def renumber(node: Any) -> None:
+        def renumber(node: Any, ids: dict[int, int]) -> Any:
             if isinstance(node, list):
-                for item in node:
-                    renumber(item)
-            elif isinstance(node, dict):
-                for key, value in node.items():
-                    if key == "__id__" and isinstance(value, int):
-                        node[key] = ids.setdefault(value, len(ids) + 1)
-                    elif key == "file" and isinstance(value, str) and value in members:
-                        suffix = PurePosixPath(value).suffix
-                        node[key] = files.setdefault(value, f"{len(files)}{suffix}")
-                    else:
-                        renumber(value)
+                return [renumber(item, ids) for item in node]
+            if not isinstance(node, dict):
+                return node
+            if node.get("__loader__") == "JsonNode":
+                return {key: value for key, value in node.items() if key != "__id__"}
+            if isinstance(node.get("__id__"), int) and node["__id__"] in ids:
+                kept = {key: node[key] for key in _REFERENCE_KEYS if key in node}
+                return kept | {"__id__": ids[node["__id__"]]}
+            out = {}
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int):
+                    out[key] = ids.setdefault(value, next(numbers))
+                elif key == "file" and isinstance(value, str) and value in members:
+                    suffix = PurePosixPath(value).suffix
+                    out[key] = files.setdefault(value, f"{len(files)}{suffix}")
+                elif key == "content" and node.get("__loader__") == "ListNode" and node is schema:
+                    out[key] = [renumber(model, {}) for model in value]
+                else:
+                    out[key] = renumber(value, ids)
+            return out
 
-        renumber(schema)
+        schema = renumber(schema, {})
         if set(files) != members:  # an entry renumbering would lose: refuse to drop data
             raise ValueError(f"skops entries not named in the schema: {members - set(files)}")
         out = io.BytesIO()
         with ZipFile(out, "w", compression=ZIP_STORED) as target:
-            _put(target, SCHEMA, json.dumps(schema, indent=2).encode("utf-8"))
+            _put(target, SCHEMA, json.dumps(schema, separators=(",", ":")).encode("utf-8"))
             for old, new in files.items():
                 _put(target, new, source.read(old))
     return out.getvalue()

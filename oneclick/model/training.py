@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sklearn.ensemble import StackingClassifier
+from sklearn.pipeline import Pipeline
 
 from oneclick.core import params_schema
 from oneclick.data.contract import GROUP, LABEL
@@ -20,12 +20,12 @@ from oneclick.model.procedure import MEMBERS, fit_procedure, meta_weights
 
 def train_model(
     train: pd.DataFrame, spec: dict[str, Any], params: dict[str, Any]
-) -> tuple[StackingClassifier, dict[str, Any]]:
+) -> tuple[Pipeline, dict[str, Any]]:
     """(the fitted procedure, metrics/train.json) on the training part."""
     X, y, groups = train[feature_columns(spec)], train[LABEL], train[GROUP]
     params_schema.check_fit(params, y.value_counts().to_dict(), f"train.csv: column {LABEL}")
     model = fit_procedure(spec, params, X, y, groups)
-    svc_selection = model.named_estimators_["svc"].named_steps["select"]
+    svc_selection = model["stack"].named_estimators_["svc"]["select"]
     weights = meta_weights(model)
     metrics = {  # how the fitted stack leans on its members: worth a look when it moves
         "svc_features_kept": int(svc_selection.get_support().sum()),

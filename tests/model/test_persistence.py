@@ -170,3 +170,16 @@ if __name__ == "__main__":  # prints the types the procedure's models need: the 
     for _, data in {k: sio.dumps(m) for k, m in procedure_models().items()}.items():
         found |= set(sio.get_untrusted_types(data=data))
     print("\n".join(sorted(found)))
+
+
+def test_a_stack_member_is_written_once_and_loads_as_one_object(dumped) -> None:
+    """skops writes each member twice (`estimators_` and `named_estimators_`); the model file
+    keeps one copy, and loading still gives one object under both names."""
+    model, raw = dumped["stack, distance kNN"]
+    data = persistence.dump_model(model)
+    schema = ZipFile(io.BytesIO(data)).read(persistence.SCHEMA).decode()
+    assert schema.count('"support_vectors_"') == 1
+    assert len(data) < 0.6 * len(raw)
+    stack = persistence.load_model_bytes(data)["stack"]
+    for (name, _), member in zip(stack.estimators, stack.estimators_, strict=True):
+        assert stack.named_estimators_[name] is member

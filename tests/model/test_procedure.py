@@ -63,11 +63,20 @@ def test_cv_splits_keep_duplicate_groups_together_and_cover_every_row(parts) -> 
         assert not set(train[GROUP].iloc[fit_rows]) & set(train[GROUP].iloc[val_rows])
 
 
+def test_cv_splits_are_stratified_by_label(parts) -> None:
+    train, _, _ = parts
+    splits = cv_splits(train[LABEL], train[GROUP], 4, 0)
+    positives = [train[LABEL].iloc[held].sum() for _, held in splits]
+    largest_group = train[GROUP].value_counts().max()
+    assert max(positives) - min(positives) <= largest_group + 1
+
+
 def test_the_stacks_own_folds_are_grouped_by_duplicate(parts) -> None:
     train, _, spec = parts
     stack = build_stack(spec, TRAIN_PARAMS, train[LABEL], train[GROUP], 0)
-    assert len(stack.cv) == TRAIN_PARAMS["meta"]["folds"]
-    for fit_rows, held in stack.cv:
+    folds = stack["stack"].cv
+    assert len(folds) == TRAIN_PARAMS["meta"]["folds"]
+    for fit_rows, held in folds:
         assert not set(train[GROUP].iloc[fit_rows]) & set(train[GROUP].iloc[held])
 
 
@@ -79,16 +88,12 @@ def test_trained_stack_beats_a_dummy_and_reports_its_meta_weights(parts, trained
     dummy_auc = roc_auc_score(y_test, dummy.predict_proba(X_test)[:, 1])
     assert roc_auc_score(y_test, predict_declined(model, X_test)) > dummy_auc + 0.25
     assert list(model.feature_names_in_) == feature_columns(spec)
-    assert model.stack_method_ == ["decision_function", "predict_proba", "predict_proba"]
+    assert model["stack"].stack_method_ == ["decision_function", "predict_proba", "predict_proba"]
     assert set(meta_weights(model)) == {"svc", "knn", "logistic_regression", "intercept"}
     assert metrics["meta_weight"] == {
         k: meta_weights(model)[k] for k in ("svc", "knn", "logistic_regression")
     }
-    assert (
-        0
-        < metrics["svc_features_kept"]
-        <= len(model.named_estimators_["svc"][0].get_feature_names_out())
-    )
+    assert 0 < metrics["svc_features_kept"] <= len(model["prep"].get_feature_names_out())
 
 
 def test_training_never_sees_the_test_part(parts, trained) -> None:
