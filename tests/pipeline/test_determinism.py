@@ -18,9 +18,9 @@ import yaml
 
 from tests.conftest import clone_project, dvc
 
-# params blocks with an n_jobs knob flipped here; evaluate's is unit-tested only, as models/
-# folds.skops still changes with it (tests/model/test_protocol_n_jobs.py, an xfail)
-N_JOBS = ("shap",)
+# params blocks with an n_jobs knob flipped here (both are also unit-tested on tiny data:
+# tests/model/test_protocol.py, tests/explain/test_explainer_n_jobs.py)
+N_JOBS = ("evaluate", "shap")
 TRACKED = ("metrics/*.json", "plots/**/*.csv", "plots/**/*.json", "reports/*")
 
 
