@@ -3,8 +3,6 @@ and the Nadeau–Bengio corrected standard errors."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,11 +11,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from oneclick.data.contract import GROUP, LABEL
-from oneclick.features.build import build_features
-from oneclick.features.spec import feature_columns
-from oneclick.model.persistence import dump_model
-from oneclick.model.procedure import fit_procedure
 from oneclick.model.protocol import (
     corrected_se,
     expected_calibration_error,
@@ -26,9 +19,6 @@ from oneclick.model.protocol import (
     protocol_metrics,
     run_protocol,
 )
-from tests.features.test_features import PARAMS as FEATURE_PARAMS
-from tests.features.test_features import synthetic_merged
-from tests.model.test_procedure import TRAIN_PARAMS
 
 
 class Memoriser(ClassifierMixin, BaseEstimator):
@@ -140,21 +130,3 @@ def test_protocol_metrics_carry_numbers_only() -> None:
         return [x for v in tree.values() for x in (leaves(v) if isinstance(v, dict) else [v])]
 
     assert all(isinstance(v, int | float) for v in leaves(metrics))
-
-
-def test_the_procedures_protocol_is_byte_identical_whatever_n_jobs() -> None:
-    """evaluate.n_jobs only spreads the folds over processes: scores, held-out probabilities
-    and the fold models' file come out the same bits with 1 and 2 processes."""
-    train, test, spec, _, _ = build_features(synthetic_merged(300, twins=20), FEATURE_PARAMS)
-    everyone = pd.concat([train, test], ignore_index=True)
-    X, y, groups = everyone[feature_columns(spec)], everyone[LABEL], everyone[GROUP]
-    folds = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats=1, k=3, seed=0)
-
-    def fit(Xf: pd.DataFrame, yf: pd.Series, gf: pd.Series) -> Any:
-        return fit_procedure(spec, TRAIN_PARAMS, Xf, yf, gf)
-
-    runs = [run_protocol(fit, X, y, groups, folds, n_jobs) for n_jobs in (1, 2)]
-    (scores_1, held_1, models_1), (scores_2, held_2, models_2) = runs
-    pd.testing.assert_frame_equal(scores_1, scores_2, check_exact=True)
-    assert held_1.tobytes() == held_2.tobytes()
-    assert dump_model(models_1) == dump_model(models_2)

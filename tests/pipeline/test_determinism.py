@@ -19,7 +19,7 @@ import yaml
 from tests.conftest import clone_project, dvc
 
 # params blocks with an n_jobs knob flipped here (both are also unit-tested on tiny data:
-# tests/model/test_protocol.py, tests/explain/test_explainer_n_jobs.py)
+# tests/model/test_protocol_n_jobs.py, tests/explain/test_explainer_n_jobs.py)
 N_JOBS = ("evaluate", "shap")
 TRACKED = ("metrics/*.json", "plots/**/*.csv", "plots/**/*.json", "reports/*")
 
