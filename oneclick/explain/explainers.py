@@ -109,7 +109,8 @@ def sampled_shap(
     read = np.zeros(len(x), bool) if read is None else np.asarray(read, bool)
     n_read = params.get("n_paths_read", params["n_paths"]) if read.any() else params["n_paths"]
     most = max(params["n_paths"], n_read)
-    explainer = PathExplainer(model, background, pd.concat([train_x, x]), most, seed)
+    with threadpool_limits(1):  # no OpenMP/BLAS threads spinning beside the batch threads
+        explainer = PathExplainer(model, background, pd.concat([train_x, x]), most, seed)
     batches = []  # (row positions, paths): batch sizes follow the paths, never n_jobs
     for mask, n_paths in ((~read, params["n_paths"]), (read, n_read)):
         rows = np.flatnonzero(mask)

@@ -21,6 +21,7 @@ decomposition is checked against the model's predict_proba before use.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numba
@@ -44,6 +45,10 @@ def sample_paths(
     return perms, np.repeat(rng.permutation(rows), 2)
 
 
+# scikit-learn is called from one thread at a time: its Parallel (inside every ColumnTransformer
+# call) resets the process's warning filters, so concurrent calls race on them (a spurious
+# "delayed should be used with Parallel" warning, repeated); the kernels run unlocked
+_SKLEARN = threading.Lock()
 _BLOCKS: dict[tuple, list[np.ndarray]] = {}  # feature blocks by encoding layout, per process
 
 
@@ -167,7 +172,8 @@ class PathExplainer:
                     step = by_feature[perms[:, t]]
                     swapped = swapped * step if leaf.product else swapped + step
                 hybrid = swapped * rest[:, t, None] if leaf.product else swapped + rest[:, t, None]
-                value = leaf.respond(hybrid.reshape(-1, hybrid.shape[-1]))
+                with _SKLEARN:  # a leaf answering through the estimator itself
+                    value = leaf.respond(hybrid.reshape(-1, hybrid.shape[-1]))
                 out[:, :, t] = np.asarray(value, dtype=float).reshape(out.shape[:2])
         return leaf.post(out.ravel()).reshape(out.shape) if leaf.post else out
 
@@ -181,15 +187,16 @@ class PathExplainer:
         """(SHAP values per feature, model output) for a batch of customers, on the first
         n_paths paths (all: None); base_value(n_paths) + their sum is the output."""
         perms, rest = self.perms[:n_paths], [r[:n_paths] for r in self.rest]
-        stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
+        with _SKLEARN:
+            stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
+            # endpoints from the model itself: exact sums even where a KNN tie breaks differently
+            output = self.model.predict_proba(frame)[:, 1]
         n, n_paths = len(frame), len(perms)
         interior = np.empty((n, n_paths, 0))
         if self.n_features > 1:
             parts = zip(self.leaves, stats, rest, strict=True)
             outputs = [self._interior(leaf, s, r, perms) for leaf, s, r in parts]
             interior = self.combine(outputs).transpose(1, 0, 2)
-        # endpoints from the model itself: exact sums even where a KNN tie breaks differently
-        output = self.model.predict_proba(frame)[:, 1]
         ends = (
             np.broadcast_to(self.f_background[:n_paths], (n, n_paths))[..., None],
             interior,
