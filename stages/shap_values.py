@@ -48,13 +48,8 @@ def main() -> None:
     parts = explanation_parts(fold_models, everyone, folds, columns)
     table, summary = explain_parts(parts, columns, params, repeats, read)
     seconds = time.perf_counter() - start
-    entry.log.info(
-        "shap: %d customers (%d read), %s, %.1f s",
-        len(table),
-        summary["read"],
-        summary["explainer"],
-        seconds,
-    )
+    counts = (len(table), summary["read"], summary["explainer"], seconds)
+    entry.log.info("shap: %d customers (%d read), %s, %.1f s", *counts)
     space, tolerance = summary["output_space"], params["additivity_tolerance"]
     checks = check_explained(table, columns, space, scores, tolerance)
 
