@@ -41,13 +41,16 @@ def main() -> None:
     everyone, folds = protocol_inputs(train, test), pd.read_csv(paths.FOLDS_FILE)
     fold_models = load_model(paths.FOLD_MODELS_FILE)
 
+    scores = pd.read_csv(paths.SCORES_FILE).set_index(ID)["probability"]
+    read = scores >= params["read_probability"]  # who can enter the segment
+
     start = time.perf_counter()
     parts = explanation_parts(fold_models, everyone, folds, columns)
-    table, summary = explain_parts(parts, columns, params, repeats)
+    table, summary = explain_parts(parts, columns, params, repeats, read)
     seconds = time.perf_counter() - start
-    entry.log.info("shap: %d customers, %s, %.1f s", len(table), summary["explainer"], seconds)
+    counts = (len(table), summary["read"], summary["explainer"], seconds)
+    entry.log.info("shap: %d customers (%d read), %s, %.1f s", *counts)
     space, tolerance = summary["output_space"], params["additivity_tolerance"]
-    scores = pd.read_csv(paths.SCORES_FILE).set_index(ID)["probability"]
     checks = check_explained(table, columns, space, scores, tolerance)
 
     everyone = everyone.set_index(ID).loc[table[ID]].reset_index()

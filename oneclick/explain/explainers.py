@@ -22,11 +22,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.pipeline import Pipeline
 
-from oneclick.core import entry
 from oneclick.explain.decomposition import Unsupported, feature_blocks
 from oneclick.explain.path_explainer import PathExplainer
-
-PROGRESS_MIN_CUSTOMERS = 2000  # fewer take about a second: no progress lines
 
 TREE_MODELS = (
     "DecisionTreeClassifier",
@@ -92,35 +89,52 @@ def exact_shap(
 
 
 def sampled_shap(
-    model: BaseEstimator, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]
-) -> tuple[np.ndarray, float, str]:
-    """(SHAP per feature, base value, description) by path_explainer.PathExplainer, batched."""
-    from sklearn.utils.parallel import Parallel, delayed
+    model: BaseEstimator,
+    train_x: pd.DataFrame,
+    x: pd.DataFrame,
+    params: dict[str, Any],
+    read: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """(SHAP per feature, base value and model output per row, description) by
+    path_explainer.PathExplainer: params n_paths for every row, n_paths_read for the rows
+    `read` marks (those whose explanation is read), in batches over n_jobs threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from threadpoolctl import threadpool_limits
 
     seed, size = params["random_state"], params["background_size"]
     background = (
         train_x if size is None or size >= len(train_x) else train_x.sample(size, random_state=seed)
     )
-    explainer = PathExplainer(model, background, pd.concat([train_x, x]), params["n_paths"], seed)
-    per_batch = max(1, params["batch_elements"] // (params["n_paths"] * explainer.width))
-    batches = [x.iloc[i : i + per_batch] for i in range(0, len(x), per_batch)]
-    results = []
-    with threadpool_limits(1):  # one BLAS thread per worker thread
-        parallel = Parallel(n_jobs=params["n_jobs"], prefer="threads", return_as="generator")
-        for done, result in enumerate(parallel(delayed(explainer.explain)(b) for b in batches)):
-            results.append(result[0])
-            if len(x) >= PROGRESS_MIN_CUSTOMERS and (done + 1) % max(1, len(batches) // 5) == 0:
-                done_rows = min((done + 1) * per_batch, len(x))
-                entry.log.info("shap: %d/%d customers explained", done_rows, len(x))
-    values = np.vstack(results) if results else np.empty((0, x.shape[1]))
-    return values, explainer.base, f"PathExplainer ({explainer.kind}; {params['n_paths']} paths)"
+    read = np.zeros(len(x), bool) if read is None else np.asarray(read, bool)
+    n_read = params.get("n_paths_read", params["n_paths"]) if read.any() else params["n_paths"]
+    most = max(params["n_paths"], n_read)
+    with threadpool_limits(1):  # no OpenMP/BLAS threads spinning beside the batch threads
+        explainer = PathExplainer(model, background, pd.concat([train_x, x]), most, seed)
+    batches = []  # (row positions, paths): batch sizes follow the paths, never n_jobs
+    for mask, n_paths in ((~read, params["n_paths"]), (read, n_read)):
+        rows = np.flatnonzero(mask)
+        per_batch = max(1, params["batch_elements"] // (n_paths * explainer.width))
+        batches += [(rows[i : i + per_batch], n_paths) for i in range(0, len(rows), per_batch)]
+    values, base, output = np.empty(x.shape), np.empty(len(x)), np.empty(len(x))
+    with threadpool_limits(1), ThreadPoolExecutor(params["n_jobs"]) as pool:  # kernels drop the GIL
+        results = pool.map(lambda b: explainer.explain(x.iloc[b[0]], b[1]), batches)
+        for (rows, n_paths), (batch_values, batch_output) in zip(batches, results, strict=True):
+            values[rows], output[rows] = batch_values, batch_output
+            base[rows] = explainer.base_value(n_paths)
+    paths = f"{params['n_paths']} paths" + (f", {n_read} where read" if read.any() else "")
+    return values, base, output, f"PathExplainer ({explainer.kind}; {paths})"
 
 
 def explain_model(
-    model: BaseEstimator, train_x: pd.DataFrame, x: pd.DataFrame, params: dict[str, Any]
-) -> tuple[np.ndarray, float, str]:
-    """(SHAP per original feature, base value, explainer description) for every row of x."""
+    model: BaseEstimator,
+    train_x: pd.DataFrame,
+    x: pd.DataFrame,
+    params: dict[str, Any],
+    read: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | float, np.ndarray, str]:
+    """(SHAP per original feature, base value, the explained model output, explainer
+    description) for every row of x; a sampled explainer spends more paths on `read` rows."""
     kind = choose_explainer(model)
     if kind != "sampled":
         try:
@@ -128,9 +142,9 @@ def explain_model(
         except Unsupported:
             kind = "sampled"
     if kind == "sampled":
-        return sampled_shap(model, train_x, x, params)
+        return sampled_shap(model, train_x, x, params, read)
     prep = model[:-1]
     train_rows, rows = np.asarray(prep.transform(train_x)), np.asarray(prep.transform(x))
     values, base = exact_shap(kind, model[-1], train_rows, rows)
     name = "LinearExplainer" if kind == "linear" else "TreeExplainer (tree_path_dependent)"
-    return fold(values, blocks), base, name
+    return fold(values, blocks), base, model.predict_proba(x)[:, 1], name

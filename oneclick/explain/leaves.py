@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy.special import expit
@@ -67,6 +68,9 @@ class Leaf:
     intercept: float = 0.0
     dtype: type = np.float32  # of path interiors; endpoints are always float64
     blocks: list[np.ndarray] | None = None
+    # fused path interiors: paths(stats (rows, features, D), perms, rest) -> (paths, rows,
+    # features - 1) responses, the same as building every hybrid and calling respond
+    paths: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def _per_block(reference: np.ndarray, stat: Callable) -> Callable:
@@ -114,6 +118,82 @@ def _svc_leaf(svc: SVC, transform: Transform) -> Leaf:
     )
 
 
+@numba.njit(cache=True, nogil=True)
+def _knn_paths(
+    stats: np.ndarray,
+    perms: np.ndarray,
+    rest: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    by_distance: bool,
+) -> np.ndarray:
+    """KNN response at every interior hybrid of every path, one (row, path) at a time: the
+    running sum of swapped-in squared distances stays in cache, and the k nearest are kept in a
+    max-heap of keys (a non-negative float32 orders like its int32 bits; the lowest mantissa bit,
+    6e-8 relative, carries the label), so no hybrid is ever written to memory."""
+    n_rows, n_features, n_train = stats.shape
+    n_paths = perms.shape[0]
+    out = np.empty((n_paths, n_rows, n_features - 1))
+    swapped = np.empty(n_train, np.float32)
+    hybrid = np.empty(n_train, np.float32)
+    bits = hybrid.view(np.int32)
+    kept = np.empty(1, np.int32)
+    kept_distance = kept.view(np.float32)
+    heap = np.empty(k, np.int32)
+    for r in range(n_rows):
+        for p in range(n_paths):
+            for t in range(n_features - 1):
+                step = stats[r, perms[p, t]]
+                for i in range(n_train):
+                    swapped[i] = step[i] if t == 0 else swapped[i] + step[i]
+                    hybrid[i] = max(swapped[i] + rest[p, t, i], np.float32(0))
+                size = 0
+                for i in range(n_train):
+                    key = (bits[i] & ~1) | labels[i]
+                    if size < k:  # sift up
+                        j = size
+                        size += 1
+                        while j > 0 and heap[(j - 1) // 2] < key:
+                            heap[j] = heap[(j - 1) // 2]
+                            j = (j - 1) // 2
+                        heap[j] = key
+                    elif key < heap[0]:  # replace the farthest kept, sift down
+                        j = 0
+                        while True:
+                            child = 2 * j + 1
+                            if child >= k:
+                                break
+                            if child + 1 < k and heap[child + 1] > heap[child]:
+                                child += 1
+                            if heap[child] <= key:
+                                break
+                            heap[j] = heap[child]
+                            j = child
+                        heap[j] = key
+                votes, weights, exact, exact_votes = 0.0, 0.0, 0, 0
+                for j in range(k):
+                    vote = heap[j] & 1
+                    if not by_distance:
+                        votes += vote
+                        continue
+                    kept[0] = heap[j] & ~1
+                    distance = np.float64(kept_distance[0])
+                    if distance <= 0:
+                        exact += 1
+                        exact_votes += vote
+                    else:
+                        weight = 1.0 / np.sqrt(distance)
+                        weights += weight
+                        votes += weight * vote
+                if not by_distance:
+                    out[p, r, t] = votes / k
+                elif exact:  # sklearn: a zero distance takes all the weight
+                    out[p, r, t] = exact_votes / exact
+                else:
+                    out[p, r, t] = votes / weights
+    return out
+
+
 def _knn_leaf(knn: KNeighborsClassifier, transform: Transform) -> Leaf:
     k, labels, by_distance = (
         knn.n_neighbors,
@@ -123,12 +203,6 @@ def _knn_leaf(knn: KNeighborsClassifier, transform: Transform) -> Leaf:
 
     def nearest(squared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(labels, squared distances) of the k nearest training rows of each row."""
-        if squared.dtype == np.float32:  # path interiors: ~2x faster, same up to exact ties
-            # a non-negative float32 orders like its int32 bits; the lowest mantissa bit (1 ulp,
-            # 6e-8 relative) carries the label, so one partition of values does the job
-            keys = (np.maximum(squared, 0).view(np.int32) & ~1) | labels
-            kept = np.partition(keys, k - 1, axis=1)[:, :k]
-            return kept & 1, (kept & ~1).view(np.float32)
         index = np.argpartition(squared, k - 1, axis=1)[:, :k]
         return labels[index], np.take_along_axis(squared, index, axis=1)
 
@@ -142,7 +216,11 @@ def _knn_leaf(knn: KNeighborsClassifier, transform: Transform) -> Leaf:
         weight[exact] = np.isinf(weight[exact])
         return (weight * votes).sum(axis=1) / weight.sum(axis=1)
 
-    return Leaf(transform, _per_block(knn._fit_X, lambda a, b: (a - b) ** 2), respond, "KNN")
+    def paths(stats: np.ndarray, perms: np.ndarray, rest: np.ndarray) -> np.ndarray:
+        return _knn_paths(stats.astype(np.float32), perms, rest, labels, k, by_distance)
+
+    distance = _per_block(knn._fit_X, lambda a, b: (a - b) ** 2)
+    return Leaf(transform, distance, respond, "KNN", paths=paths)
 
 
 def estimator_leaf(estimator: Any, transform: Transform, decision: bool) -> Leaf:

@@ -21,10 +21,13 @@ decomposition is checked against the model's predict_proba before use.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from oneclick.explain.decomposition import Unsupported, decompose, feature_blocks, probe_rows
 from oneclick.explain.leaves import Leaf, raw_leaf
@@ -42,8 +45,57 @@ def sample_paths(
     return perms, np.repeat(rng.permutation(rows), 2)
 
 
+# scikit-learn is called from one thread at a time: its Parallel (inside every ColumnTransformer
+# call) resets the process's warning filters, so concurrent calls race on them (a spurious
+# "delayed should be used with Parallel" warning, repeated); the kernels run unlocked
+_SKLEARN = threading.Lock()
+_BLOCKS: dict[tuple, list[np.ndarray]] = {}  # feature blocks by encoding layout, per process
+
+
+def _blocks(transform: Any, background: pd.DataFrame) -> list[np.ndarray]:
+    """feature_blocks, found once per encoding layout: the protocol's fold models (and a stack's
+    members) share one, and finding it runs the transform twenty times. A fitted estimator's
+    layout is its repr (steps and their params) plus the names of its output columns; a
+    transform without them (a chained lambda) is probed every time."""
+    fitted = getattr(transform, "__self__", None)
+    if isinstance(fitted, Pipeline) and len(fitted) > 1 and hasattr(fitted[-1], "get_support"):
+        # a selector after the encoding (it differs per fold): the encoding's blocks, restricted
+        # to the columns it keeps
+        kept = fitted[-1].get_support()
+        position = np.cumsum(kept) - 1
+        return [position[b[kept[b]]] for b in _blocks(fitted[:-1].transform, background)]
+    try:
+        names = tuple(fitted.get_feature_names_out(list(background.columns)))
+    except (AttributeError, ValueError, TypeError):
+        return feature_blocks(transform, probe_rows(background))
+    key = (tuple(background.columns), repr(fitted), names)
+    if key not in _BLOCKS:
+        _BLOCKS[key] = feature_blocks(transform, probe_rows(background))
+    return _BLOCKS[key]
+
+
 def _combine(stats: np.ndarray, product: bool, axis: int) -> np.ndarray:
     return np.cumprod(stats, axis=axis) if product else np.cumsum(stats, axis=axis)
+
+
+@numba.njit(cache=True, nogil=True)
+def _readout_paths(stats: np.ndarray, perms: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """sum_d prod(swapped factors)_d * rest_d at every interior hybrid (an RBF SVC's decision
+    value less its intercept), one (row, path) at a time: the running product stays in cache."""
+    n_rows, n_features, width = stats.shape
+    n_paths = perms.shape[0]
+    out = np.empty((n_paths, n_rows, n_features - 1))
+    swapped = np.empty(width, stats.dtype)
+    for r in range(n_rows):
+        for p in range(n_paths):
+            for t in range(n_features - 1):
+                step = stats[r, perms[p, t]]
+                total = 0.0
+                for d in range(width):
+                    swapped[d] = step[d] if t == 0 else swapped[d] * step[d]
+                    total += swapped[d] * rest[p, t, d]
+                out[p, r, t] = total
+    return out
 
 
 class PathExplainer:
@@ -54,10 +106,9 @@ class PathExplainer:
     ) -> None:
         try:
             self.leaves, self.combine = decompose(model)
-            probe = probe_rows(background)
             for leaf in self.leaves:
-                leaf.blocks = feature_blocks(leaf.transform, probe)
-            check = probe
+                leaf.blocks = _blocks(leaf.transform, background)
+            check = probe_rows(background)
             if not np.allclose(self.output(check), model.predict_proba(check)[:, 1], atol=1e-9):
                 raise Unsupported("decomposition does not reproduce predict_proba")
         except Unsupported:
@@ -104,40 +155,55 @@ class PathExplainer:
             ]
         )
 
-    def _interior(self, leaf: Leaf, stats: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    def _interior(
+        self, leaf: Leaf, stats: np.ndarray, rest: np.ndarray, perms: np.ndarray
+    ) -> np.ndarray:
         """The leaf's output at every interior hybrid: (paths, rows, features - 1)."""
-        by_feature = stats.astype(leaf.dtype).transpose(1, 0, 2)  # (features, rows, D)
-        out = np.empty((len(self.perms), len(stats), self.n_features - 1))
-        swapped = by_feature[self.perms[:, 0]]  # running combination of swapped-in features
-        for t in range(self.n_features - 1):
-            if t:
-                step = by_feature[self.perms[:, t]]
-                swapped = swapped * step if leaf.product else swapped + step
-            if leaf.product and leaf.readout is not None:
-                value = np.matmul(swapped, rest[:, t, :, None])[..., 0] + leaf.intercept
-            else:
+        if leaf.paths is not None:
+            out = leaf.paths(stats, perms, rest)
+        elif leaf.product and leaf.readout is not None:
+            out = _readout_paths(stats.astype(leaf.dtype), perms, rest) + leaf.intercept
+        else:
+            by_feature = stats.astype(leaf.dtype).transpose(1, 0, 2)  # (features, rows, D)
+            out = np.empty((len(perms), len(stats), self.n_features - 1))
+            swapped = by_feature[perms[:, 0]]  # running combination of swapped-in features
+            for t in range(self.n_features - 1):
+                if t:
+                    step = by_feature[perms[:, t]]
+                    swapped = swapped * step if leaf.product else swapped + step
                 hybrid = swapped * rest[:, t, None] if leaf.product else swapped + rest[:, t, None]
-                value = leaf.respond(hybrid.reshape(-1, hybrid.shape[-1]))
-            out[:, :, t] = np.asarray(value, dtype=float).reshape(out.shape[:2])
+                with _SKLEARN:  # a leaf answering through the estimator itself
+                    value = leaf.respond(hybrid.reshape(-1, hybrid.shape[-1]))
+                out[:, :, t] = np.asarray(value, dtype=float).reshape(out.shape[:2])
         return leaf.post(out.ravel()).reshape(out.shape) if leaf.post else out
 
-    def explain(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(SHAP values per feature, model output) for a batch of customers."""
-        stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
-        parts = zip(self.leaves, stats, self.rest, strict=True)
-        n, n_paths = len(frame), len(self.perms)
+    def base_value(self, n_paths: int | None = None) -> float:
+        """Mean model output at the background rows of the first n_paths paths (all: None)."""
+        return float(self.f_background[:n_paths].mean())
+
+    def explain(
+        self, frame: pd.DataFrame, n_paths: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(SHAP values per feature, model output) for a batch of customers, on the first
+        n_paths paths (all: None); base_value(n_paths) + their sum is the output."""
+        perms, rest = self.perms[:n_paths], [r[:n_paths] for r in self.rest]
+        with _SKLEARN:
+            stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
+            # endpoints from the model itself: exact sums even where a KNN tie breaks differently
+            output = self.model.predict_proba(frame)[:, 1]
+        n, n_paths = len(frame), len(perms)
         interior = np.empty((n, n_paths, 0))
         if self.n_features > 1:
-            interior = self.combine([self._interior(*part) for part in parts]).transpose(1, 0, 2)
-        # endpoints from the model itself: exact sums even where a KNN tie breaks differently
-        output = self.model.predict_proba(frame)[:, 1]
+            parts = zip(self.leaves, stats, rest, strict=True)
+            outputs = [self._interior(leaf, s, r, perms) for leaf, s, r in parts]
+            interior = self.combine(outputs).transpose(1, 0, 2)
         ends = (
-            np.broadcast_to(self.f_background, (n, n_paths))[..., None],
+            np.broadcast_to(self.f_background[:n_paths], (n, n_paths))[..., None],
             interior,
             np.broadcast_to(output[:, None, None], (n, n_paths, 1)),
         )
         marginal = np.diff(np.concatenate(ends, axis=2), axis=2)
-        inverse = np.broadcast_to(self.inverse, marginal.shape)
+        inverse = np.broadcast_to(self.inverse[:n_paths], marginal.shape)
         values = np.zeros((n, self.n_all))
         values[:, self.alive] = np.take_along_axis(marginal, inverse, axis=2).mean(axis=1)
         return values, output

@@ -22,7 +22,6 @@ import pandas as pd
 from oneclick.core import entry, errors, paths
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.explain.explainers import explain_model, output_space
-from oneclick.model.pipelines import predict_declined
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 
 BASE, OUTPUT = "base_value", "model_output"
 TOWARD = {True: "decline", False: "retention"}
+PROGRESS_SECONDS = 5  # at most one progress line this often
 
 
 def driver_table(ids: np.ndarray, data: pd.DataFrame, values: np.ndarray, top: int) -> pd.DataFrame:
@@ -83,34 +83,40 @@ def explain_parts(
     columns: list[str],
     params: dict[str, Any],
     repeats: int,
+    read: pd.Series,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(table: id, SHAP per feature, base value, model output, sorted by id; summary: explainer,
     output space) for every part, each by its own model; a customer's row is the mean over the
     `repeats` models that scored it. SHAP values are linear in the model, so that mean explains
     the mean probability, the one the segment uses. Each part gets n_paths / repeats paths (and
-    its own seed), so a customer gets n_paths in all: the same accuracy and cost as one model."""
+    its own seed), so a customer gets n_paths in all, and n_paths_read if `read` (a bool per id)
+    marks it: precision where an explanation is read (segment drivers, offers), the rest at what
+    the global plots need."""
     tables, spaces, explainers = [], set(), set()
-    n_paths = max(2, params["n_paths"] // repeats // 2 * 2)  # antithetic pairs
+    per_model = {  # antithetic pairs
+        key: max(2, params[key] // repeats // 2 * 2) for key in ("n_paths", "n_paths_read")
+    }
+    start = last = time.perf_counter()
     for i, (name, part_model, background, rows) in enumerate(parts):
-        start = time.perf_counter()
-        part_params = {**params, "n_paths": n_paths, "random_state": params["random_state"] + i}
-        values, base, explainer = explain_model(part_model, background, rows[columns], part_params)
-        space, output = output_space(
-            base + values.sum(axis=1), predict_declined(part_model, rows[columns])
+        part_params = {**params, **per_model, "random_state": params["random_state"] + i}
+        marked = read.reindex(rows[ID]).fillna(False).to_numpy(bool)
+        values, base, output, explainer = explain_model(
+            part_model, background, rows[columns], part_params, marked
         )
-        entry.log.debug(
-            "shap: %s, %s, %d customers in %.1f s",
-            name,
-            explainer,
-            len(rows),
-            time.perf_counter() - start,
-        )
+        space, output = output_space(base + values.sum(axis=1), output)
+        entry.log.debug("shap: %s, %s, %d customers", name, explainer, len(rows))
         table = pd.DataFrame(values, columns=columns)
         table.insert(0, ID, rows[ID].to_numpy())
         table[BASE], table[OUTPUT] = base, output
         tables.append(table)
         spaces.add(space)
         explainers.add(explainer)
+        now = time.perf_counter()
+        if now - last >= PROGRESS_SECONDS and i + 1 < len(parts):
+            last, left = now, (now - start) / (i + 1) * (len(parts) - i - 1)
+            entry.log.info(
+                "shap: %d/%d models explained, about %.0f s left", i + 1, len(parts), left
+            )
     if len(spaces) > 1:  # one model family throughout: a mix means a detection went wrong
         raise errors.DataError(f"{paths.MODEL_FILE.name}: SHAP output spaces differ {spaces}")
     everything = pd.concat(tables)
@@ -118,7 +124,8 @@ def explain_parts(
     return table, {
         "explainer": " / ".join(sorted(explainers)),
         "output_space": spaces.pop(),
-        "paths_per_model": n_paths,
+        "paths_per_model": per_model["n_paths"],
+        "read": int(read.sum()),
     }
 
 

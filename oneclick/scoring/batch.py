@@ -90,7 +90,9 @@ def segment_shap(
     train = pipeline.train[columns]
     parts = []
     for part in scoring.chunks(len(rows), chunk_size):
-        parts.append(explain_model(model, train, rows.iloc[part], params["shap"])[0])
+        chunk = rows.iloc[part]  # segment rows: their drivers are read
+        read = np.ones(len(chunk), bool)
+        parts.append(explain_model(model, train, chunk, params["shap"], read)[0])
     return np.vstack(parts) if parts else np.empty((0, len(columns)))
 
 

@@ -38,6 +38,8 @@ from oneclick.model.protocol import protocol_folds, run_protocol
 
 PARAMS = {
     "n_paths": 64,
+    "n_paths_read": 256,
+    "read_probability": 0.5,
     "background_size": None,
     "random_state": 0,
     "n_jobs": 2,
@@ -174,6 +176,15 @@ def test_features_the_model_drops_get_zero_and_the_rest_still_add_up(data) -> No
     np.testing.assert_allclose(explainer.base + values.sum(axis=1), output, atol=1e-9)
 
 
+def test_feature_blocks_of_a_selector_follow_the_encoding_layout(data) -> None:
+    frame, y = data
+    model = pipe(KNeighborsClassifier(7)).set_params(select__k=3).fit(frame, y)
+    transform = model[:-1].transform  # encoding, then the selector
+    mapped = path_explainer._blocks(transform, frame)
+    probed = feature_blocks(transform, path_explainer.probe_rows(frame))
+    assert [list(b) for b in mapped] == [list(b) for b in probed]
+
+
 @pytest.mark.parametrize("name", ["svc_probability", "calibrated_svc", "knn_distance"])
 def test_structured_leaves_give_the_raw_model_result(data, name: str, monkeypatch) -> None:
     """Same paths, same hybrids: kernel/distance statistics must equal predict_proba on rows."""
@@ -188,6 +199,24 @@ def test_structured_leaves_give_the_raw_model_result(data, name: str, monkeypatc
     slow = PathExplainer(model, frame, frame, n_paths=32, seed=3)
     assert slow.kind == "model (raw rows)" and fast.kind != slow.kind
     np.testing.assert_allclose(fast.explain(frame)[0], slow.explain(frame)[0], atol=1e-5)
+
+
+def test_sampled_shap_is_the_same_bits_whatever_n_jobs_and_reads_use_more_paths(data) -> None:
+    frame, y = data
+    model = MODELS["knn_distance"][0].fit(frame, y)
+    read = np.arange(len(frame)) % 4 == 0
+    small = {**PARAMS, "batch_elements": 5_000}  # several batches per path count
+    one = explain_model(model, frame, frame, {**small, "n_jobs": 1}, read)
+    two = explain_model(model, frame, frame, {**small, "n_jobs": 2}, read)
+    for a, b in zip(one[:3], two[:3], strict=True):
+        assert np.array_equal(a, b)
+    values, base, output, _ = one
+    np.testing.assert_allclose(base + values.sum(axis=1), output, rtol=0, atol=1e-9)
+    explainer = PathExplainer(model, frame, frame, PARAMS["n_paths_read"], PARAMS["random_state"])
+    for rows, n_paths in ((read, PARAMS["n_paths_read"]), (~read, PARAMS["n_paths"])):
+        alone, _ = explainer.explain(frame[rows], n_paths)  # a row's value: its own paths only
+        assert np.array_equal(values[rows], alone)
+        assert (base[rows] == explainer.base_value(n_paths)).all()
 
 
 def exact_interventional_shap(f, x: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -244,9 +273,10 @@ def test_choose_explainer_by_family(data) -> None:
 def test_explain_model_adds_up_in_its_output_space(data, estimator, space, explainer) -> None:
     frame, y = data
     model = pipe(estimator).fit(frame, y)
-    values, base, name = explain_model(model, frame, frame, PARAMS)
+    values, base, explained, name = explain_model(model, frame, frame, PARAMS)
     assert name.startswith(explainer) and values.shape == frame.shape
-    found, output = output_space(base + values.sum(axis=1), model.predict_proba(frame)[:, 1])
+    np.testing.assert_allclose(explained, model.predict_proba(frame)[:, 1], rtol=0, atol=1e-12)
+    found, output = output_space(base + values.sum(axis=1), explained)
     assert found == space
     np.testing.assert_allclose(base + values.sum(axis=1), output, atol=1e-6)
 
@@ -332,8 +362,9 @@ def test_every_customer_is_explained_by_each_model_that_scored_it_and_none_that_
         assert part_model[-1].n_samples_fit_ == len(background)  # fitted on exactly those
         assert set(rows[GROUP]).isdisjoint(everyone.loc[background.index, GROUP])
     params = {**PARAMS, "n_paths": 2 * PARAMS["n_paths"]}  # split over the 2 repeats
-    table, summary = sv.explain_parts(parts, columns, params, repeats=2)
-    assert summary["paths_per_model"] == PARAMS["n_paths"]
+    read = pd.Series(everyone[ID].to_numpy() % 3 == 0, index=everyone[ID])
+    table, summary = sv.explain_parts(parts, columns, params, repeats=2, read=read)
+    assert summary["paths_per_model"] == PARAMS["n_paths"] and summary["read"] == read.sum()
     by_id = table.set_index(ID)[sv.OUTPUT]
     # the explained output is the mean held-out probability: scores.csv's
     np.testing.assert_allclose(
@@ -346,7 +377,8 @@ def test_every_customer_is_explained_by_each_model_that_scored_it_and_none_that_
 
 def test_explanations_of_another_probability_than_the_scored_one_are_refused(data) -> None:
     everyone, columns, held_out, _, parts = protocol_parts(data)
-    table, _ = sv.explain_parts(parts, columns, PARAMS, repeats=2)
+    nobody = pd.Series(False, index=everyone[ID])
+    table, _ = sv.explain_parts(parts, columns, PARAMS, repeats=2, read=nobody)
     # one repeat's probabilities instead of the mean over repeats: they differ
     one_repeat = pd.Series(held_out[0], index=everyone[ID])
     with pytest.raises(DataError, match=r"scores\.csv: probability differs .* rerun the evaluate"):

@@ -1,0 +1,198 @@
+"""SHAP error against cost: what the explanations drive, at each path budget, against a reference.
+
+Run inside a throw-away copy of the project whose pipeline ran up to `evaluate` on the store's real
+files (data.raw_dir pointed at them; never commit that copy's outputs). For `--customers` customers
+whose explanation is read (P(declined) >= shap.read_probability; a seeded sample), each budget
+explains them with the shap stage's own code (oneclick.explain.values.explain_parts: every
+protocol model that scored the customer, its own training rows as background) and is compared with
+a reference of `--reference` paths per customer under other seeds. Figures: each customer's first
+decline driver, top-3 decline-driver set and ordered list, assigned offers (segment offer rules),
+RMSE; strict, and tolerant (a disagreement inside a near tie of the reference, |difference| <=
+`--tolerance`, counts as agreement). The global importance order (Spearman) is measured on every
+customer at shap.n_paths against today's 256. CPU seconds are process time (all threads).
+
+    cd <copy> && python -m bench.bench_shap --markdown <clone>/bench/SHAP.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from oneclick.core import config, paths
+from oneclick.data.contract import ID
+from oneclick.explain.path_explainer import PathExplainer
+from oneclick.explain.values import explanation_parts
+from oneclick.features.spec import feature_columns, load_spec
+from oneclick.model.evaluation import protocol_inputs
+from oneclick.model.persistence import load_model
+from oneclick.segment.offers import assign_offers_bulk, decline_order, parse_offers
+from oneclick.segment.selection import scored_customers
+
+
+def explain_all(
+    parts: list, columns: list[str], params: dict, repeats: int, budgets: list[int], seed: int
+) -> tuple[dict[int, pd.DataFrame], dict[int, float]]:
+    """SHAP tables by id (mean over the models that scored each customer, as the shap stage) at
+    every budget (paths per customer, spread over the repeats' models), and CPU s per budget.
+    One explainer per model, built once for the largest budget: a smaller budget uses the first
+    paths of the same explainer (as the stage's n_paths and n_paths_read do)."""
+    per_model = {n: max(2, n // repeats // 2 * 2) for n in budgets}
+    tables: dict[int, list] = {n: [] for n in budgets}
+    cpu = dict.fromkeys(budgets, 0.0)
+    setup = 0.0
+    for i, (_, model, background, rows) in enumerate(parts):
+        start = time.process_time()
+        explainer = PathExplainer(model, background, background, max(per_model.values()), seed + i)
+        setup += time.process_time() - start
+        for n in budgets:
+            start = time.process_time()
+            values, _ = explainer.explain(rows[columns], per_model[n])
+            cpu[n] += time.process_time() - start
+            tables[n].append(pd.DataFrame(values, columns=columns, index=rows[ID].to_numpy()))
+    means = {n: pd.concat(t).groupby(level=0).mean() for n, t in tables.items()}
+    return means, {n: c + setup for n, c in cpu.items()}
+
+
+def decline_top(values: np.ndarray, k: int) -> list[tuple[int, ...]]:
+    """Each row's first k decline drivers (SHAP > 0), strongest first."""
+    order, count = decline_order(values)
+    return [tuple(o[: min(k, c)]) for o, c in zip(order, count, strict=True)]
+
+
+def agreement(values: np.ndarray, reference: np.ndarray, offers: Any, tolerance: float) -> dict:
+    """Share of customers whose drivers/offers agree with the reference (strict, tolerant)."""
+    first, ref_first = decline_top(values, 1), decline_top(reference, 1)
+    top, ref_top = decline_top(values, 3), decline_top(reference, 3)
+    strict_first = np.array([a == b for a, b in zip(first, ref_first, strict=True)])
+    strict_set = np.array([set(a) == set(b) for a, b in zip(top, ref_top, strict=True)])
+    strict_order = np.array([a == b for a, b in zip(top, ref_top, strict=True)])
+
+    def near(row: np.ndarray, mine: tuple, theirs: tuple) -> bool:  # inside a reference near tie
+        if len(mine) != len(theirs):
+            return False
+        floor = min((row[j] for j in theirs), default=0.0)
+        return all(row[j] >= floor - tolerance for j in mine)
+
+    tolerant_first = strict_first | np.array(
+        [near(r, a, b) for r, a, b in zip(reference, first, ref_first, strict=True)]
+    )
+    tolerant_set = strict_set | np.array(
+        [near(r, a, b) for r, a, b in zip(reference, top, ref_top, strict=True)]
+    )
+    rmse = np.sqrt(((values - reference) ** 2).mean()) / np.sqrt((reference**2).mean())
+    return {
+        "first": strict_first.mean(),
+        "first_tolerant": tolerant_first.mean(),
+        "top3_set": strict_set.mean(),
+        "top3_set_tolerant": tolerant_set.mean(),
+        "top3_order": strict_order.mean(),
+        "offers": (offers(values) == offers(reference)).all(axis=1).mean(),
+        "rmse_relative": rmse,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100)
+    parser.add_argument("--reference", type=int, default=4096)
+    parser.add_argument("--budgets", type=int, nargs="+", default=[256, 1024, 2048])
+    parser.add_argument("--tolerance", type=float, default=0.002)
+    parser.add_argument("--markdown", type=Path)
+    args = parser.parse_args()
+    all_params = config.load_params()
+    params, repeats = all_params["shap"], all_params["evaluate"]["protocol_repeats"]
+    columns = feature_columns(load_spec())
+    train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
+    everyone, folds = protocol_inputs(train, test), pd.read_csv(paths.FOLDS_FILE)
+    parts = explanation_parts(load_model(paths.FOLD_MODELS_FILE), everyone, folds, columns)
+    scores = pd.read_csv(paths.SCORES_FILE)
+    readable = scores.loc[scores["probability"] >= params["read_probability"], ID]
+    ids = pd.Index(readable.sample(args.customers, random_state=0).sort_values())
+
+    segment = all_params["segment"]
+    values_by_id = everyone.set_index(ID)[columns]
+    table, _ = scored_customers(scores, pd.read_csv(paths.MERGED_FILE), values_by_id)
+    customers = table.set_index(ID).loc[ids].reset_index()
+    rules, _ = parse_offers(
+        segment["offers"], segment["fallback_offer"], set(table.columns), segment["non_actionable"]
+    )
+
+    def offers(values: np.ndarray) -> np.ndarray:
+        order, count = decline_order(values)
+        slots, _ = assign_offers_bulk(
+            order,
+            count,
+            columns,
+            customers,
+            rules,
+            segment["drivers_listed"],
+            segment["max_offers"],
+        )
+        return slots
+
+    seed = params["random_state"]
+    chosen = [(n, m, bg, rows[rows[ID].isin(ids)]) for n, m, bg, rows in parts]
+    chosen = [part for part in chosen if len(part[3])]
+    reference, ref_cpu = explain_all(
+        chosen, columns, params, repeats, [args.reference], seed + 1000
+    )
+    budgets = [*args.budgets, args.reference]  # the last: a second reference, the noise floor
+    found, cpu = explain_all(chosen, columns, params, repeats, budgets, seed)
+    ref = reference[args.reference].loc[ids].to_numpy()
+    rows = []
+    for n in budgets:
+        figures = agreement(found[n].loc[ids].to_numpy(), ref, offers, args.tolerance)
+        rows.append({"paths": n, "cpu_s": cpu[n], "ms_per_customer": 1000 * cpu[n] / len(ids)})
+        rows[-1] |= figures
+        print(rows[-1], file=sys.stderr, flush=True)
+
+    low, high = params["n_paths"], 256  # 256: every customer's budget before this bench
+    every, cpu = explain_all(parts, columns, params, repeats, [low, high], seed)
+    mean_abs = {n: np.abs(every[n].to_numpy()).mean(axis=0) for n in (low, high)}
+    rows.append(
+        {
+            "paths": f"{low}, all {len(everyone)} customers",
+            "cpu_s": cpu[low],
+            "importance_spearman_vs_256": spearmanr(mean_abs[low], mean_abs[high]).statistic,
+        }
+    )
+    write(rows, args, len(ids), ref_cpu[args.reference])
+
+
+def write(rows: list[dict], args: argparse.Namespace, n_customers: int, ref_cpu: float) -> None:
+    """The table as Markdown, with the command and conditions that produced it."""
+    import os
+
+    command = "python -m bench.bench_shap " + " ".join(sys.argv[1:])
+    shown = pd.DataFrame(rows).round(3).astype(object).where(lambda f: f.notna(), "")
+    lines = [
+        "# SHAP error against cost (real files)",
+        "",
+        f"Produced by `{command}` in a copy of the project run up to `evaluate` on the real",
+        f"files; {n_customers} customers with P(declined) >= shap.read_probability; reference",
+        f"{args.reference} paths per customer under other seeds ({ref_cpu:.1f} CPU s); the last",
+        f"budget row is a second {args.reference}-path run: the reference's own noise. Tolerant:",
+        f"a disagreement inside a reference near tie (|SHAP difference| <= {args.tolerance}).",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (2 cores shared; CPU s, not wall).",
+        "",
+        "| " + " | ".join(shown.columns) + " |",
+        "|" + "---|" * len(shown.columns),
+        *("| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)),
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
