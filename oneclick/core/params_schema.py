@@ -226,6 +226,8 @@ SCHEMA: dict[str, Any] = {
     },
     "shap": {
         "n_paths": integer(2, even=True),  # antithetic: paths come in pairs
+        "n_paths_read": integer(2, even=True),
+        "read_probability": fraction(),
         "background_size": integer(1, nullable=True),
         "random_state": SEED,
         "n_jobs": integer(1),
