@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, writers
-from oneclick.data import vocabulary
 from oneclick.segment import export, markdown, page, plots, report
 from oneclick.segment.selection import (
     calibration_above,
@@ -24,13 +23,14 @@ from oneclick.segment.selection import (
     value_curve,
 )
 from oneclick.segment.words import campaign_table
+from oneclick.text.formats import check_language, say
 
 
 def main() -> None:
     writers.setup_matplotlib()
     every = config.load_params()
     params, design = every["segment"], every["campaign"]  # design: the control group's params
-    language = vocabulary.check_language(every["report"]["language"])
+    language = check_language(every["report"]["language"])
     check_params(params)
     control.check_params(design)
     scores, merged, shap, values, quality = read_inputs()
@@ -56,7 +56,7 @@ def main() -> None:
     with writers.together():
         writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
         export.write_csv_ru(campaign, paths.SEGMENT_DIR / "campaign.csv")
-        sheets = {export.sheet_name(language): campaign}
+        sheets = {say(export.SHEETS["campaign"], language): campaign}
         export.write_xlsx(sheets, paths.SEGMENT_DIR / "campaign.xlsx")
         writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
         writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")

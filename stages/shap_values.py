@@ -12,7 +12,6 @@ import pandas as pd
 
 from oneclick.core import config, entry, paths, writers
 from oneclick.data.contract import ID
-from oneclick.data.vocabulary import check_language
 from oneclick.explain.plots import PLOTS, plot_beeswarm, plot_importance
 from oneclick.explain.values import (
     BASE,
@@ -27,6 +26,7 @@ from oneclick.explain.values import (
 from oneclick.features.spec import feature_columns, load_spec
 from oneclick.model.evaluation import protocol_inputs
 from oneclick.model.persistence import load_model
+from oneclick.text.formats import check_language
 
 
 def main() -> None:

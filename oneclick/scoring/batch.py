@@ -37,7 +37,6 @@ import pandas as pd
 
 from oneclick.campaign.drift import training_drift
 from oneclick.core import config, entry, writers
-from oneclick.data import vocabulary
 from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, PROFIT
 from oneclick.data.merging import merge_tables
@@ -56,6 +55,8 @@ from oneclick.segment.selection import (
     select,
 )
 from oneclick.segment.words import campaign_table
+from oneclick.text.formats import check_language, say
+from oneclick.text.vocabulary import status
 
 AUTO_SHAP_LIMIT = 2_000  # sampled SHAP of a KNN/SVC: ~10 ms per customer on 2 cores
 NEIGHBOURS = 5
@@ -117,7 +118,7 @@ def segment_drivers(
 def output_table(table: pd.DataFrame, mask: pd.Series, excluded: pd.DataFrame) -> pd.DataFrame:
     """One row per input customer, by id: scored ones with their figures, excluded with reason."""
     scored = table[[ID, PROBABILITY, PROFIT, AT_RISK]].assign(
-        status=scoring.STATUS_SCORED, **{IN_SEGMENT: mask.to_numpy()}
+        status=status(None, "en"), **{IN_SEGMENT: mask.to_numpy()}
     )
     out = pd.concat([scored, excluded], ignore_index=True)
     out = out[[ID, "status", PROBABILITY, IN_SEGMENT, PROFIT, AT_RISK]]
@@ -144,13 +145,13 @@ def write_output(
         writers.write_csv(every, output)
         writers.write_csv(customers, segment_file(output))
         return [output, segment_file(output)]
-    language = vocabulary.check_language(params["report"]["language"])
+    language = check_language(params["report"]["language"])
     every = export.customers_sheet(table, mask.to_numpy(), removed, language)
     max_offers = params["segment"]["max_offers"]
     campaign = campaign_table(customers, table, features, max_offers, language)
     if output_format == "xlsx":
-        sheets = {export.sheet_name(language): campaign}
-        export.write_xlsx({**sheets, export.sheet_name(language, "customers"): every}, output)
+        sheets = {say(export.SHEETS["campaign"], language): campaign}
+        export.write_xlsx({**sheets, say(export.SHEETS["customers"], language): every}, output)
         return [output]
     export.write_csv_ru(every, output)
     export.write_csv_ru(campaign, segment_file(output))
@@ -189,7 +190,7 @@ def predict(
     params = config.load_params()
     check_params(params["segment"])
     if output_format != "csv":
-        vocabulary.check_language(params["report"]["language"])
+        check_language(params["report"]["language"])
     timings: dict[str, float] = {}
     # quiet until the input is validated: a bad file gets its error line and nothing else
     with phase(timings, "load_model", quiet=True):

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from oneclick.campaign.segment_text import segment_section
-from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID
 from oneclick.segment.offers import SOURCES
-from oneclick.segment.report import count, fraction, money, percent
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import count, fraction, money, percent, table
 
 PHRASES = {
     "ru": {
@@ -97,14 +97,6 @@ PHRASES = {
         "keep declining should be replaced in `params.yaml` (`segment.offers`).",
     },
 }  # fmt: skip
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]
 
 
 def highlight_value(feature: str, level: str, x: float | None, language: str) -> str:
