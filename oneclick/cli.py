@@ -21,7 +21,7 @@ from oneclick.campaign.command import add_outcomes
 from oneclick.core import entry, paths
 
 DRIVER_METHODS = ("auto", "shap", "neighbours")
-OUTPUT_FORMATS = ("csv", "csv-ru", "xlsx")  # oneclick.segment.export.FORMATS (kept light here)
+OUTPUT_FORMATS = ("csv", "csv-ru", "xlsx")  # oneclick/scoring/batch.py writes each
 CHUNK_SIZE = 100_000  # rows per model call: bounds temporary memory, never changes a result
 PLOTS_DIR = "plots_offline"  # git-ignored; dvc_plots/ stays DVC's own (dvc plots show)
 REPORT_FILE, REPORT_IMAGES = "report.md", "report"

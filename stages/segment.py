@@ -22,6 +22,7 @@ from oneclick.segment.selection import (
     value_curve,
 )
 from oneclick.segment.words import campaign_table
+from oneclick.text.formats import say
 
 
 def main() -> None:
@@ -54,7 +55,7 @@ def main() -> None:
     with writers.together():
         writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
         export.write_csv_ru(campaign, paths.SEGMENT_DIR / "campaign.csv")
-        sheets = {export.sheet_name(language): campaign}
+        sheets = {say(export.SHEETS["campaign"], language): campaign}
         export.write_xlsx(sheets, paths.SEGMENT_DIR / "campaign.xlsx")
         writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
         writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")

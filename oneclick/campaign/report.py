@@ -4,12 +4,15 @@ is one of them), and the number formats of every campaign text."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from oneclick.campaign.control import CONTROL, TREATMENT
 from oneclick.campaign.drift import DRIFT, WATCH, flag
 from oneclick.core.escaping import markdown_text
 from oneclick.data.contract import LABELS
+from oneclick.text import formats
+from oneclick.text.formats import count
 
 NONE = "—"
 GROUP_NAMES = {TREATMENT: "получили предложение", CONTROL: "контрольная (без предложения)"}
@@ -21,24 +24,9 @@ _PLAIN_NAME = re.compile(r"[\w.]+")  # a feature name as the spec writes it: saf
 FLAGS = {"ok": "стабилен", "watch": "заметный сдвиг", "drift": "**дрейф**"}
 
 
-def count(x: int | None) -> str:
-    return NONE if x is None else str(int(x))
-
-
-def money(x: float | None) -> str:
-    return NONE if x is None else f"{x:.2f}"
-
-
-def percent(x: float | None) -> str:
-    return NONE if x is None else f"{100 * x:.1f}%"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]
+# the campaign's texts: English decimal mark, "—" for a figure that could not be computed
+money = partial(formats.money, missing=NONE)
+percent = partial(formats.percent, missing=NONE)
 
 
 def _feature(name: str) -> str:
@@ -61,7 +49,7 @@ def _effect_lines(e: dict[str, Any]) -> list[str]:
     ]
     header = ["группа", "в кампании", "найдено в новом периоде", "снизили активность",
               "доля снизивших", "предсказано моделью"]  # fmt: skip
-    lines = [*_table(header, rows), ""]
+    lines = [*formats.table(header, rows), ""]
     if not e["measurable"]:
         small = [GROUP_NAMES[g] for g in (TREATMENT, CONTROL) if e[g]["found"] < e["min_group"]]
         return [
@@ -105,7 +93,7 @@ def _model_lines(q: dict[str, Any]) -> list[str]:
         f"- Средняя предсказанная вероятность снижения {money(q['probability_mean'])}, "
         f"наблюдаемая доля {money(q['decline_rate'])}.",
         "",
-        *_table(["дециль риска", "клиентов", "предсказано", "наблюдалось"], rows),
+        *formats.table(["дециль риска", "клиентов", "предсказано", "наблюдалось"], rows),
         "",
     ]
 
@@ -127,7 +115,7 @@ def _drift_lines(d: dict[str, Any]) -> list[str]:
         f"{DRIFT:g} — дрейф. Признаков выше {WATCH:g}: {count(d['features_above_watch'])}, "
         f"выше {DRIFT:g}: {count(d['features_above_drift'])}. {advice}",
         "",
-        *_table(["признак", "PSI", "оценка"], rows),
+        *formats.table(["признак", "PSI", "оценка"], rows),
         "",
     ]
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 FLOAT_DECIMALS = 6  # rounding of every float written to a tracked file
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # every zip entry's date: the earliest a zip can hold
 
 # errno -> the cause as a message names it
 CAUSES = {

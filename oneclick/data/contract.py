@@ -54,10 +54,6 @@ class InputFile:
     def source_columns(self) -> list[str]:
         return [c.source for c in self.columns]
 
-    @property
-    def rename_map(self) -> dict[str, str]:
-        return {c.source: c.name for c in self.columns}
-
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 

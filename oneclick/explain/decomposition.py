@@ -1,8 +1,7 @@
 """A fitted model as leaves (a column-wise transform plus an estimator) and their recombination.
 
-Pipeline, soft VotingClassifier, CalibratedClassifierCV and StackingClassifier (logistic meta
-model) are taken apart into leaves that recombine by the wrappers' own arithmetic (weighted
-mean, calibrators, the meta model's logistic link); feature_blocks tells
+Pipeline and StackingClassifier (logistic meta model), the structures the procedure builds, are
+taken apart into leaves that recombine by the meta model's logistic link; feature_blocks tells
 which transformed columns each raw feature moves, so a leaf can be fed hybrid rows per feature.
 """
 
@@ -14,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.ensemble import StackingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -25,7 +23,7 @@ Combine = Callable[[list[np.ndarray]], np.ndarray]
 
 
 class Unsupported(Exception):
-    """The structure cannot be decomposed; the caller falls back to a coarser leaf."""
+    """The structure cannot be decomposed (the message names what)."""
 
 
 def probe_rows(frame: pd.DataFrame, n: int = 100) -> pd.DataFrame:
@@ -76,42 +74,20 @@ def _chain(first: Transform | None, second: Any) -> Transform:
 def decompose(
     estimator: Any, transform: Transform | None = None, decision: bool = False
 ) -> tuple[list[Leaf], Combine]:
-    """(leaves, combine): P(class 1) (or the decision_function a calibrator sees) as a
-    function of the leaves' outputs. Raises Unsupported for structures it does not know."""
+    """(leaves, combine): P(class 1) (or the decision_function the stack reads) as a function
+    of the leaves' outputs: a Pipeline ending in an estimator, or a binary StackingClassifier of
+    such pipelines. Raises Unsupported for anything else."""
     if isinstance(estimator, Pipeline):
         inner = _chain(transform, estimator[:-1]) if len(estimator) > 1 else transform
         return decompose(estimator[-1], inner, decision)
-    wrappers = VotingClassifier | CalibratedClassifierCV | StackingClassifier
-    if decision and not isinstance(estimator, wrappers):
-        if transform is None:
-            raise Unsupported(f"{type(estimator).__name__} without a preprocessing step")
-        return [estimator_leaf(estimator, transform, decision=True)], lambda outputs: outputs[0]
-    if isinstance(estimator, VotingClassifier) and estimator.voting == "soft" and not decision:
-        weights = estimator._weights_not_none  # aligned with estimators_ (drops excluded)
-        parts = [decompose(e, transform) for e in estimator.estimators_]
-        return _mix(parts, lambda values: np.average(values, axis=0, weights=weights))
     if isinstance(estimator, StackingClassifier) and not decision:
         return _stacking(estimator, transform)
-    if isinstance(estimator, CalibratedClassifierCV) and not decision:
-        if estimator.method not in ("sigmoid", "isotonic"):
-            raise Unsupported(f"calibration method {estimator.method!r}")
-        parts, calibrators = [], []
-        for calibrated in estimator.calibrated_classifiers_:
-            inner = calibrated.estimator
-            parts.append(decompose(inner, transform, decision=hasattr(inner, "decision_function")))
-            calibrators.append(calibrated.calibrators[0])
-
-        def calibrate(values: list[np.ndarray]) -> np.ndarray:
-            out = [
-                c.predict(v.ravel()).reshape(v.shape)
-                for c, v in zip(calibrators, values, strict=True)
-            ]
-            return np.mean(out, axis=0)
-
-        return _mix(parts, calibrate)
-    if transform is None or isinstance(estimator, wrappers):
-        raise Unsupported(f"{type(estimator).__name__} here")
-    return [estimator_leaf(estimator, transform, decision=False)], lambda outputs: outputs[0]
+    if transform is None or isinstance(estimator, StackingClassifier):
+        raise Unsupported(
+            f"cannot explain {type(estimator).__name__} here: the path explainer takes a Pipeline"
+            " (preprocessing, estimator) or a StackingClassifier of such pipelines"
+        )
+    return [estimator_leaf(estimator, transform, decision)], lambda outputs: outputs[0]
 
 
 def _mix(parts: list[tuple[list[Leaf], Combine]], merge: Callable[[list[np.ndarray]], np.ndarray]):

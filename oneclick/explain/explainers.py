@@ -5,7 +5,7 @@ The explainer follows the model family (choose_explainer):
 * linear model -> shap.LinearExplainer: exact, in log-odds (where a linear model is additive);
 * tree model -> shap.TreeExplainer (path-dependent): exact; probability for trees and forests,
   log-odds for boosting;
-* anything else (SVC, KNN, calibrated or voting wrappers) -> stages.path_explainer.PathExplainer:
+* anything else (the stack the procedure builds) -> path_explainer.PathExplainer:
   sampled interventional SHAP of P(declined), exact in sum, built on the model's structure so it
   costs milliseconds per customer where shap's model-agnostic explainers cost about a second.
 One-hot columns fold back to their feature.
@@ -18,8 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.pipeline import Pipeline
 
 from oneclick.explain.decomposition import Unsupported, feature_blocks
@@ -33,18 +31,6 @@ TREE_MODELS = (
     "GradientBoostingClassifier",
     "HistGradientBoostingClassifier",
 )
-
-
-def describe(estimator: Any) -> str:
-    """E.g. 'Pipeline(ColumnTransformer, SelectKBest, CalibratedClassifierCV[sigmoid](SVC))'."""
-    if isinstance(estimator, Pipeline):
-        return f"Pipeline({', '.join(describe(step) for _, step in estimator.steps)})"
-    if isinstance(estimator, CalibratedClassifierCV):
-        return f"CalibratedClassifierCV[{estimator.method}]({describe(estimator.estimator)})"
-    if isinstance(estimator, VotingClassifier | StackingClassifier):
-        members = ", ".join(describe(e) for _, e in estimator.estimators)
-        return f"{type(estimator).__name__}({members})"
-    return type(estimator).__name__
 
 
 def choose_explainer(model: Any) -> str:
@@ -110,7 +96,7 @@ def sampled_shap(
     n_read = params.get("n_paths_read", params["n_paths"]) if read.any() else params["n_paths"]
     most = max(params["n_paths"], n_read)
     with threadpool_limits(1):  # no OpenMP/BLAS threads spinning beside the batch threads
-        explainer = PathExplainer(model, background, pd.concat([train_x, x]), most, seed)
+        explainer = PathExplainer(model, background, most, seed)
     batches = []  # (row positions, paths): batch sizes follow the paths, never n_jobs
     for mask, n_paths in ((~read, params["n_paths"]), (read, n_read)):
         rows = np.flatnonzero(mask)

@@ -1,9 +1,8 @@
 """How one fitted estimator answers on hybrid rows, through per-feature statistics (a Leaf).
 
-The path explainer (stages.path_explainer) builds every hybrid on a path from these statistics:
-kernel factors that multiply (RBF SVC), squared distances that add (KNN), w_j x_j (linear
-models). An estimator without such statistics gets the hybrid rows themselves, and a model that
-cannot be decomposed at all is answered through its own predict_proba on hybrid raw rows.
+The path explainer (oneclick/explain/path_explainer.py) builds every hybrid on a path from these
+statistics: kernel factors that multiply (RBF SVC), squared distances that add (KNN), w_j x_j
+(linear models). An estimator without such statistics gets the hybrid rows themselves.
 """
 
 from __future__ import annotations
@@ -22,39 +21,12 @@ from sklearn.svm import SVC
 Transform = Callable[[pd.DataFrame], np.ndarray]
 
 
-def libsvm_binary_proba(decision: np.ndarray, prob_a: float, prob_b: float) -> np.ndarray:
-    """P(classes_[1]) exactly as sklearn's bundled libsvm computes it for SVC(probability=True):
-    Platt's sigmoid, then a pairwise-coupling iteration that stops at a tolerance (so the plain
-    sigmoid is off by up to ~0.004)."""
-    f_ab = -decision * prob_a + prob_b  # libsvm's decision value is the negated sklearn one
-    with np.errstate(over="ignore"):
-        r01 = np.where(f_ab >= 0, np.exp(-f_ab) / (1.0 + np.exp(-f_ab)), 1.0 / (1 + np.exp(f_ab)))
-    r01 = np.clip(r01, 1e-7, 1 - 1e-7)
-    r10 = 1 - r01
-    q = ((r10 * r10, -r10 * r01), (-r10 * r01, r01 * r01))
-    p = [np.full_like(r01, 0.5), np.full_like(r01, 0.5)]
-    active = np.ones(r01.shape, dtype=bool)
-    for _ in range(100):
-        qp = [q[t][0] * p[0] + q[t][1] * p[1] for t in (0, 1)]
-        pqp = p[0] * qp[0] + p[1] * qp[1]
-        active &= np.maximum(abs(qp[0] - pqp), abs(qp[1] - pqp)) >= 0.005 / 2
-        if not active.any():
-            break
-        for t in (0, 1):
-            diff = np.where(active, (pqp - qp[t]) / q[t][t], 0.0)
-            p[t] = p[t] + diff
-            pqp = (pqp + diff * (diff * q[t][t] + 2 * qp[t])) / (1 + diff) / (1 + diff)
-            qp = [(qp[j] + diff * q[t][j]) / (1 + diff) for j in (0, 1)]
-            p = [p[j] / (1 + diff) for j in (0, 1)]
-    return p[1]
-
-
 @dataclass
 class Leaf:
     """A transform plus an estimator's response, seen through per-feature statistics.
 
     encode(rows, blocks) -> (rows, features, D); statistics combine over features by product or
-    sum; respond(combined) -> response; post maps it on (e.g. Platt). If response = combined @
+    sum; respond(combined) -> response; post maps it on (e.g. expit). If response = combined @
     readout + intercept and statistics multiply, path interiors skip building the hybrids.
     """
 
@@ -92,29 +64,17 @@ def _placed(rows: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
 
 
 def _svc_leaf(svc: SVC, transform: Transform) -> Leaf:
-    alpha, intercept = svc.dual_coef_[0], float(svc.intercept_[0])
-    gamma, coef0, degree = float(svc._gamma), float(svc.coef0), svc.degree
-    if svc.kernel == "rbf":
-        distance = _per_block(svc.support_vectors_, lambda a, b: (a - b) ** 2)
-        return Leaf(
-            transform,
-            lambda rows, blocks: np.exp(-gamma * distance(rows, blocks)),
-            lambda k: k @ alpha.astype(k.dtype) + intercept,
-            "SVC (rbf)",
-            product=True,
-            readout=alpha,
-            intercept=intercept,
-        )
-    kernel = {
-        "linear": lambda s: s,
-        "poly": lambda s: (gamma * s + coef0) ** degree,
-        "sigmoid": lambda s: np.tanh(gamma * s + coef0),
-    }[svc.kernel]
+    """An RBF SVC's decision value (the stack reads it) from kernel factors that multiply."""
+    alpha, intercept, gamma = svc.dual_coef_[0], float(svc.intercept_[0]), float(svc._gamma)
+    distance = _per_block(svc.support_vectors_, lambda a, b: (a - b) ** 2)
     return Leaf(
         transform,
-        _per_block(svc.support_vectors_, lambda a, b: a * b),
-        lambda s: kernel(s) @ alpha.astype(s.dtype) + intercept,
-        f"SVC ({svc.kernel})",
+        lambda rows, blocks: np.exp(-gamma * distance(rows, blocks)),
+        lambda k: k @ alpha.astype(k.dtype) + intercept,
+        "SVC (rbf)",
+        product=True,
+        readout=alpha,
+        intercept=intercept,
     )
 
 
@@ -226,12 +186,8 @@ def _knn_leaf(knn: KNeighborsClassifier, transform: Transform) -> Leaf:
 def estimator_leaf(estimator: Any, transform: Transform, decision: bool) -> Leaf:
     """A leaf for the estimator's decision_function (decision=True) or P(class 1)."""
     leaf = None
-    if isinstance(estimator, SVC) and estimator.kernel in ("rbf", "linear", "poly", "sigmoid"):
-        if decision or estimator._probA.size:
-            leaf = _svc_leaf(estimator, transform)
-            if not decision:
-                a, b = float(estimator._probA[0]), float(estimator._probB[0])
-                leaf.post = lambda d: libsvm_binary_proba(d, a, b)
+    if isinstance(estimator, SVC) and estimator.kernel == "rbf" and decision:
+        leaf = _svc_leaf(estimator, transform)
     elif isinstance(estimator, KNeighborsClassifier) and not decision:
         metric, p = estimator.metric, estimator.p
         if (metric == "euclidean" or (metric == "minkowski" and p == 2)) and (
@@ -256,34 +212,4 @@ def estimator_leaf(estimator: Any, transform: Transform, decision: bool) -> Leaf
         respond = (lambda r: method(r)) if decision else (lambda r: method(r)[:, 1])
         leaf = Leaf(transform, _placed, respond, f"{type(estimator).__name__} (rows)")
         leaf.dtype = np.float64
-    return leaf
-
-
-def raw_leaf(model: Any, everyone: pd.DataFrame) -> Leaf:
-    """The whole model on hybrid raw rows (categories as codes): works for anything, slowest."""
-    categories = {
-        c: np.array(sorted(everyone[c].astype(str).unique()))
-        for c in everyone.columns
-        if not pd.api.types.is_numeric_dtype(everyone[c])
-    }
-
-    def encode(frame: pd.DataFrame) -> np.ndarray:
-        return np.column_stack(
-            [
-                np.searchsorted(categories[c], frame[c].astype(str))
-                if c in categories
-                else frame[c]
-                for c in frame.columns
-            ]
-        ).astype(float)
-
-    def decode(rows: np.ndarray) -> pd.DataFrame:
-        columns = {}
-        for j, c in enumerate(everyone.columns):
-            codes = rows[:, j]
-            columns[c] = categories[c][codes.astype(int)] if c in categories else codes
-        return pd.DataFrame(columns).astype(everyone.dtypes.to_dict())
-
-    leaf = Leaf(encode, _placed, lambda r: model.predict_proba(decode(r))[:, 1], "model (raw rows)")
-    leaf.dtype = np.float64
     return leaf

@@ -1,18 +1,18 @@
-"""Fast sampled SHAP for models without an exact explainer (SVC, KNN, calibrated, ensembles).
+"""Fast sampled SHAP for models without an exact explainer (the stack of SVC, KNN, logistic).
 
 Interventional SHAP of P(declined) by antithetic permutation sampling: each path starts from a
 background customer and swaps in the explained customer's values one feature at a time. Speed
 comes from the model's structure, not from fewer samples:
 
-* the model is decomposed (Pipeline, soft VotingClassifier, CalibratedClassifierCV) into leaves:
-  a fitted column-wise transform plus a final estimator; leaves recombine by the wrappers' own
-  arithmetic (weighted mean, calibrators);
+* the model is decomposed (Pipeline, StackingClassifier) into leaves: a fitted column-wise
+  transform plus a final estimator; leaves recombine by the stack's own arithmetic (its logistic
+  meta model);
 * a leaf sees a row through per-feature statistics that combine simply: an RBF SVC through kernel
   factors exp(-gamma d_j) that multiply, KNN through squared distances that add, a linear model
   through w_j x_j. They are computed once per customer; every hybrid on a path is then a running
-  product or sum, and the head (kernel sum, vote, calibrator) runs on all paths at once. Other
+  product or sum, and the head (kernel sum, meta model) runs on all paths at once. Other
   estimators get the hybrid rows themselves (slower, still batched); a model that cannot be
-  decomposed is explained through its own predict_proba on hybrid raw rows.
+  decomposed is refused (Unsupported names what).
 
 Along a path the contributions telescope from f(background) to f(customer) (both from the model
 itself), so base + sum(SHAP) equals the model output exactly, whatever the number of paths. The
@@ -30,7 +30,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from oneclick.explain.decomposition import Unsupported, decompose, feature_blocks, probe_rows
-from oneclick.explain.leaves import Leaf, raw_leaf
+from oneclick.explain.leaves import Leaf
 
 
 def sample_paths(
@@ -101,19 +101,13 @@ def _readout_paths(stats: np.ndarray, perms: np.ndarray, rest: np.ndarray) -> np
 class PathExplainer:
     """Sampled interventional SHAP of a model's P(class 1) on raw feature frames."""
 
-    def __init__(
-        self, model: Any, background: pd.DataFrame, everyone: pd.DataFrame, n_paths: int, seed: int
-    ) -> None:
-        try:
-            self.leaves, self.combine = decompose(model)
-            for leaf in self.leaves:
-                leaf.blocks = _blocks(leaf.transform, background)
-            check = probe_rows(background)
-            if not np.allclose(self.output(check), model.predict_proba(check)[:, 1], atol=1e-9):
-                raise Unsupported("decomposition does not reproduce predict_proba")
-        except Unsupported:
-            self.leaves, self.combine = [raw_leaf(model, everyone)], lambda outputs: outputs[0]
-            self.leaves[0].blocks = feature_blocks(self.leaves[0].transform, probe_rows(background))
+    def __init__(self, model: Any, background: pd.DataFrame, n_paths: int, seed: int) -> None:
+        self.leaves, self.combine = decompose(model)
+        for leaf in self.leaves:
+            leaf.blocks = _blocks(leaf.transform, background)
+        check = probe_rows(background)
+        if not np.allclose(self.output(check), model.predict_proba(check)[:, 1], atol=1e-9):
+            raise Unsupported("decomposition does not reproduce predict_proba")
         self.kind = " + ".join(leaf.kind for leaf in self.leaves)
         # a feature no leaf sees is a null player: SHAP 0, and leaving it out of the paths
         # changes no other feature's value

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from oneclick.core import paths
-from oneclick.data import vocabulary as vocab
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import say
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -30,13 +31,6 @@ SPACES = {
 }
 
 
-def plot_text(key: str, language: str, space: str = "probability") -> str:
-    """A SHAP plot's text in report.language (tests read the figures' texts for code names)."""
-    pick = vocab.LANGUAGES.index(language)
-    shown = SPACES.get(space, (space, space))[pick]
-    return PLOT_TEXT[key][pick].format(space=shown)
-
-
 def feature_label(feature: str, language: str) -> str:
     """A feature's name on a SHAP plot, capitalised (the feature, not its value: no unit)."""
     name = vocab.name(feature, language)
@@ -49,8 +43,8 @@ def plot_importance(ranking: list[dict[str, Any]], space: str, language: str) ->
     figure, axis = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.2))
     names = [feature_label(r["feature"], language) for r in ranking]
     axis.barh(names[::-1], [r["mean_abs_shap"] for r in ranking][::-1])
-    axis.set_xlabel(plot_text("mean_abs", language, space))
-    axis.set_title(plot_text("importance", language))
+    axis.set_xlabel(say(PLOT_TEXT["mean_abs"], language, space=say(SPACES[space], language)))
+    axis.set_title(say(PLOT_TEXT["importance"], language))
     return figure
 
 
@@ -85,10 +79,12 @@ def plot_beeswarm(
             explanation,
             max_display=len(data.columns),
             show=False,
-            color_bar_label=plot_text("feature_value", language),
+            color_bar_label=say(PLOT_TEXT["feature_value"], language),
         )
     figure = plt.gcf()
-    figure.axes[0].set_xlabel(plot_text("value", language, space))
+    figure.axes[0].set_xlabel(say(PLOT_TEXT["value"], language, space=say(SPACES[space], language)))
     # shap writes its colour bar's ends in English whatever the labels passed
-    figure.axes[-1].set_yticklabels([plot_text("low", language), plot_text("high", language)])
+    figure.axes[-1].set_yticklabels(
+        [say(PLOT_TEXT["low"], language), say(PLOT_TEXT["high"], language)]
+    )
     return figure

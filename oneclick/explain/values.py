@@ -162,5 +162,5 @@ def require_columns(frames: dict[str, pd.DataFrame], columns: list[str]) -> None
 
 def shap_metrics(checks: dict[str, Any]) -> dict:
     """metrics/shap.json: numbers worth diffing only (how exactly the SHAP values add up to the
-    scored probabilities); the ranking of features goes to plots/shap/importance.csv."""
+    scored probabilities); the ranking of features goes to plots/shap_data/importance.csv."""
     return {"additivity": checks}

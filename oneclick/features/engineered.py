@@ -1,5 +1,5 @@
 """Engineered features: columns derived from the merged customer table, each switchable in
-params.yaml features.engineered. Kept apart from stages.modeling (scikit-learn) so the segment
+params.yaml features.engineered. Kept apart from oneclick/model (scikit-learn) so the segment
 stage can name them as offer drivers without importing a model library."""
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from oneclick.core.stats import two_class_resamples
 from oneclick.data.contract import ID, LABEL, TARGET_NEGATIVE, TARGET_POSITIVE
 
 # the test part's figures worth diffing (the rest: plot data, e.g. the confusion matrix)
@@ -81,11 +82,7 @@ def bootstrap_auc_interval(
 ) -> tuple[float, float]:
     """95% percentile interval of the test ROC-AUC over customer resamples: how much a test
     part of this size can say (resamples with a single class are skipped)."""
-    rng = np.random.default_rng(seed)
-    aucs = []
-    for rows in rng.integers(0, len(y), size=(samples, len(y))):
-        if 0 < y[rows].sum() < len(rows):
-            aucs.append(auc_from_ranks(y[rows], proba[rows]))
+    aucs = [auc_from_ranks(y[rows], proba[rows]) for rows in two_class_resamples(y, samples, seed)]
     low, high = np.percentile(aucs, [2.5, 97.5])
     return float(low), float(high)
 

@@ -25,6 +25,7 @@ from zipfile import ZIP_STORED, BadZipFile, ZipFile, ZipInfo
 
 from oneclick.core import paths
 from oneclick.core.errors import DataError
+from oneclick.core.writers import ZIP_EPOCH
 
 # Beyond skops' defaults (numpy, builtins, most scikit-learn estimators): what the pipeline's
 # models hold. Sorted; tests/model/test_persistence.py checks this is exactly what they need.
@@ -34,7 +35,6 @@ TRUSTED_TYPES = [
 
 SCHEMA = "schema.json"
 _REFERENCE_KEYS = ("__class__", "__module__", "__loader__")  # kept in a repeat, for readers
-_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 
 
 def dump_model(model: Any) -> bytes:
@@ -127,7 +127,7 @@ def canonical(archive: bytes) -> bytes:
 
 
 def _put(archive: ZipFile, name: str, data: bytes) -> None:
-    info = ZipInfo(name, date_time=_EPOCH)
+    info = ZipInfo(name, date_time=ZIP_EPOCH)
     info.compress_type = ZIP_STORED
     info.create_system = 3  # unix, whatever OS wrote it
     info.external_attr = 0o644 << 16

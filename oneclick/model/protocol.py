@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from oneclick.core import entry
+from oneclick.core.stats import corrected_se
 from oneclick.model.pipelines import predict_declined
 
 PROGRESS_SECONDS = 5.0  # a progress line at most this often, none for a shorter run
@@ -42,20 +42,6 @@ def protocol_folds(
         for f, (fit, held) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
             folds.append((r, f, fit, held))
     return folds
-
-
-def corrected_se(scores: np.ndarray, test_train_ratio: float) -> float:
-    """Nadeau–Bengio corrected standard error of the mean of J fold scores."""
-    scores = np.asarray(scores, dtype=float)
-    return float(np.sqrt((1 / len(scores) + test_train_ratio) * scores.var(ddof=1)))
-
-
-def paired_difference(a: np.ndarray, b: np.ndarray, test_train_ratio: float) -> dict[str, float]:
-    """a − b on the same folds: mean, corrected SE, t and two-sided p (Student, J − 1 dof)."""
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    mean, se = float(diff.mean()), corrected_se(diff, test_train_ratio)
-    t = mean / se if se > 0 else (0.0 if mean == 0 else float(np.sign(mean)) * np.inf)
-    return {"mean": mean, "se": se, "t": t, "p": float(2 * stats.t.sf(abs(t), len(diff) - 1))}
 
 
 def run_protocol(

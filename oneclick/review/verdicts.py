@@ -18,6 +18,7 @@ import yaml
 from scipy import stats
 
 from oneclick.core.paths import PLOTS_DIR, ROOT
+from oneclick.core.stats import corrected_se, two_class_resamples
 from oneclick.review.tables import direction
 from oneclick.review.vcs import git
 
@@ -50,7 +51,7 @@ def paired_folds(base: pd.DataFrame, head: pd.DataFrame, k: int) -> list[dict[st
     for score in ("roc_auc", "brier", "log_loss"):
         diff = (merged[f"{score}_head"] - merged[f"{score}_base"]).to_numpy()
         mean = float(diff.mean())
-        se = float(np.sqrt((1 / len(diff) + ratio) * diff.var(ddof=1))) if len(diff) > 1 else 0.0
+        se = corrected_se(diff, ratio) if len(diff) > 1 else 0.0
         p = 1.0 if se == 0 else float(2 * stats.t.sf(abs(mean / se), len(diff) - 1))
         rows.append(
             {
@@ -86,13 +87,10 @@ def paired_bootstrap(
         raise ValueError("the two revisions scored different test customers")
     y = both["declined_base"].to_numpy()
     p_base, p_head = both["probability_base"].to_numpy(), both["probability_head"].to_numpy()
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for rows in rng.integers(0, len(y), size=(samples, len(y))):
-        if 0 < y[rows].sum() < len(rows):
-            diffs.append(
-                roc_auc_score(y[rows], p_head[rows]) - roc_auc_score(y[rows], p_base[rows])
-            )
+    diffs = [
+        roc_auc_score(y[rows], p_head[rows]) - roc_auc_score(y[rows], p_base[rows])
+        for rows in two_class_resamples(y, samples, seed)
+    ]
     low, high = np.percentile(diffs, [2.5, 97.5])
     mean = roc_auc_score(y, p_head) - roc_auc_score(y, p_base)
     inside = low <= 0 <= high

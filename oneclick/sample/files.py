@@ -2,7 +2,7 @@
 
 The pipeline runs on this sample by default, so it looks like the store's exports byte for byte
 (separators, decimal comma, CRLF, headers, period labels, row order) and carries their known
-defects at the store's rates. The distributions live in stages/sample_customers.py.
+defects at the store's rates. The distributions live in oneclick/sample/customers.py.
 """
 
 from __future__ import annotations

@@ -13,13 +13,7 @@ import pandas as pd
 from oneclick.core import entry, writers
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID
-
-STATUS_SCORED = "scored"
-# clean's removal reasons -> the status shown for the customer
-EXCLUDED = {
-    "zero_revenue": "excluded: zero revenue month",
-    "revenue_outlier": "excluded: revenue outlier",
-}
+from oneclick.text.vocabulary import status
 
 
 def check_model_columns(model: Any, columns: list[str], spec_name: str) -> None:
@@ -108,7 +102,7 @@ def excluded_customers(removed: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             ID: pd.Series([r["id"] for r in removed], dtype="int64"),
-            "status": [EXCLUDED.get(r["reason"], f"excluded: {r['reason']}") for r in removed],
+            "status": [status(r["reason"], "en") for r in removed],  # code-facing: English
         }
     )
     return frame

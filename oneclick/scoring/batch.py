@@ -54,6 +54,8 @@ from oneclick.segment.selection import (
     select,
 )
 from oneclick.segment.words import campaign_table
+from oneclick.text.formats import say
+from oneclick.text.vocabulary import status
 
 AUTO_SHAP_LIMIT = 2_000  # sampled SHAP of a KNN/SVC: ~10 ms per customer on 2 cores
 NEIGHBOURS = 5
@@ -117,7 +119,7 @@ def segment_drivers(
 def output_table(table: pd.DataFrame, mask: pd.Series, excluded: pd.DataFrame) -> pd.DataFrame:
     """One row per input customer, by id: scored ones with their figures, excluded with reason."""
     scored = table[[ID, PROBABILITY, PROFIT, AT_RISK]].assign(
-        status=scoring.STATUS_SCORED, **{IN_SEGMENT: mask.to_numpy()}
+        status=status(None, "en"), **{IN_SEGMENT: mask.to_numpy()}
     )
     out = pd.concat([scored, excluded], ignore_index=True)
     out = out[[ID, "status", PROBABILITY, IN_SEGMENT, PROFIT, AT_RISK]]
@@ -149,8 +151,8 @@ def write_output(
     max_offers = params["segment"]["max_offers"]
     campaign = campaign_table(customers, table, features, max_offers, language)
     if output_format == "xlsx":
-        sheets = {export.sheet_name(language): campaign}
-        export.write_xlsx({**sheets, export.sheet_name(language, "customers"): every}, output)
+        sheets = {say(export.SHEETS["campaign"], language): campaign}
+        export.write_xlsx({**sheets, say(export.SHEETS["customers"], language): every}, output)
         return [output]
     export.write_csv_ru(every, output)
     export.write_csv_ru(campaign, segment_file(output))

@@ -23,21 +23,17 @@ import pandas as pd
 
 from oneclick.core import writers
 from oneclick.core.escaping import formula_safe
-from oneclick.data import vocabulary as vocab
+from oneclick.core.writers import ZIP_EPOCH
 from oneclick.data.contract import ID, PROFIT
 from oneclick.segment.selection import AT_RISK, PROBABILITY
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import say
 
-FORMATS = ("csv", "csv-ru", "xlsx")
 FIXED_TIME = datetime.datetime(2000, 1, 1)  # workbook created/modified: not the time of the run
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 WIDEST = 70  # characters: longer texts wrap in the cell instead of widening the column
 
 
 SHEETS = {"campaign": ("Кампания", "Campaign"), "customers": ("Все клиенты", "All customers")}
-
-
-def sheet_name(language: str, key: str = "campaign") -> str:
-    return SHEETS[key][vocab.LANGUAGES.index(language)]
 
 
 def write_csv_ru(frame: pd.DataFrame, path: Path) -> None:
@@ -111,11 +107,11 @@ def _workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 
 def _fixed_zip_times(data: bytes) -> bytes:
-    """The same zip with every entry dated ZIP_TIME (zipfile dates entries with the clock)."""
+    """The same zip with every entry dated ZIP_EPOCH (zipfile dates entries with the clock)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
             fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
             target.writestr(fixed, source.read(info.filename))
     return out.getvalue()
@@ -172,6 +168,6 @@ def customers_sheet(
         "status": ("Статус", "Status"),
         "in_segment": ("В сегменте", "In the segment"),
     }
-    names = {key: pair[vocab.LANGUAGES.index(language)] for key, pair in headers.items()}
+    names = {key: say(pair, language) for key, pair in headers.items()}
     names |= {key: vocab.label(key, language) for key in (PROBABILITY, PROFIT, AT_RISK)}
     return out.rename(columns=names).reset_index(drop=True)

@@ -3,14 +3,16 @@ figure is a metric) in report.language, names and units from the vocabulary."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from oneclick.campaign.segment_text import segment_section
 from oneclick.core.escaping import markdown_text
-from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID
 from oneclick.segment.offers import SOURCES
-from oneclick.segment.report import count, fraction, money, percent
+from oneclick.text import formats
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import count, fraction, money, percent
 
 PHRASES = {
     "ru": {
@@ -99,14 +101,8 @@ PHRASES = {
     },
 }  # fmt: skip
 
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """A Markdown table; cells are text (offer codes and names come from params): escaped."""
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(map(markdown_text, row)) + " |" for row in rows),
-    ]
+# cells are text from params and data (offer codes and names): escaped
+table = partial(formats.table, cell=markdown_text)
 
 
 def highlight_value(feature: str, level: str, x: float | None, language: str) -> str:

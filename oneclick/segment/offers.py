@@ -41,14 +41,6 @@ class Offer:
     drivers: tuple[str, ...] = ()
     require: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def applies(self, driver: str, customer: dict[str, Any]) -> bool:
-        return driver in self.drivers and all(
-            str(customer.get(column)) in allowed for column, allowed in self.require.items()
-        )
-
-    def render(self, customer: dict[str, Any]) -> str:
-        return self.text.format_map(customer)
-
 
 def _listed(value: Any) -> tuple[str, ...]:
     """A YAML scalar or list as a tuple of strings (a bare string is one item, not letters)."""
@@ -105,53 +97,20 @@ def parse_offers(
     return offers[:-1], offers[-1]
 
 
-def decline_drivers(shap_row: pd.Series) -> list[str]:
-    """Features pushing toward decline (SHAP > 0), strongest first (ties: feature order)."""
-    positive = shap_row[shap_row > 0]
-    order = np.argsort(-positive.to_numpy(), kind="stable")
-    return list(positive.index[order])
-
-
-def assign_offers(
-    drivers: list[str],
-    customer: dict[str, Any],
-    offers: list[Offer],
-    fallback: Offer,
-    top: int,
-    max_offers: int,
-) -> tuple[list[tuple[Offer, str | None]], str]:
-    """[(offer, driver it answers)] and how they were found (TOP, FURTHER or FALLBACK)."""
-    chosen: list[tuple[Offer, str | None]] = []
-    for driver in drivers[:top]:
-        for offer in offers:
-            fresh = offer.code not in {o.code for o, _ in chosen}
-            if len(chosen) < max_offers and fresh and offer.applies(driver, customer):
-                chosen.append((offer, driver))
-    if chosen:
-        return chosen, TOP
-    for driver in drivers[top:]:
-        match = next((o for o in offers if o.applies(driver, customer)), None)
-        if match:
-            return [(match, driver)], FURTHER
-    return [(fallback, None)], FALLBACK
-
-
 def decline_order(shap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: feature positions, decline drivers first as in decline_drivers; driver count.
-
-    A stable sort of -SHAP puts the positive values first, strongest first, ties in feature order.
-    """
+    """Per row: feature positions, decline drivers (SHAP > 0) first, strongest first, ties in
+    feature order (a stable sort of -SHAP); and the count of decline drivers."""
     return np.argsort(-shap, axis=1, kind="stable"), (shap > 0).sum(axis=1)
 
 
 def _requirement_met(offer: Offer, customers: pd.DataFrame) -> np.ndarray:
     met = np.ones(len(customers), dtype=bool)
-    for column, allowed in offer.require.items():  # str() as in Offer.applies
+    for column, allowed in offer.require.items():  # params list values as text
         met &= np.array([str(v) in allowed for v in customers[column].tolist()], dtype=bool)
     return met
 
 
-def assign_offers_bulk(
+def assign_offers(
     order: np.ndarray,
     count: np.ndarray,
     features: list[str],
@@ -160,7 +119,9 @@ def assign_offers_bulk(
     top: int,
     max_offers: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """assign_offers for every row of decline_order's output at once.
+    """Every customer's offers, from decline_order's output: the rules answering any of the
+    `top` strongest decline drivers (TOP; in driver then rule order, each rule once, at most
+    max_offers), else the first rule answering a weaker one (FURTHER), else the fallback.
 
     Returns (offer positions per row, -1 = none, len(offers) = the fallback; source per row).
     """
@@ -193,7 +154,8 @@ def assign_offers_bulk(
 
 
 def render_bulk(offer: Offer, customers: pd.DataFrame) -> list[str]:
-    """offer.render for every row; each distinct combination of quoted values is formatted once."""
+    """The offer's text for every row, its {columns} filled in; each distinct combination of
+    quoted values is formatted once."""
     names = sorted(params_schema.placeholders(offer.text) or ())
     if not names:
         return [offer.text.format_map({})] * len(customers)

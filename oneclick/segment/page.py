@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 
 from oneclick.core import writers
-from oneclick.data import vocabulary as vocab
 from oneclick.segment.markdown import PHRASES, facts
-from oneclick.segment.report import money
 from oneclick.segment.words import header
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import money, number, say
 
 STYLE = """body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1100px;
 color:#222;line-height:1.45}h1{font-size:1.7em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}
@@ -65,10 +65,6 @@ WORDS = {  # (ru, en): what the page adds to the Markdown report's phrases
 }  # fmt: skip
 
 
-def _w(key: str, language: str, **values: Any) -> str:
-    return WORDS[key][vocab.LANGUAGES.index(language)].format(**values)
-
-
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -91,13 +87,13 @@ def _figure(path: Path, caption: str, half: bool) -> str:
 def _caption(key: str, language: str) -> str:
     if key.startswith("profile_"):
         name = vocab.name(key.removeprefix("profile_"), language)
-        return _w("capt_profile", language, name=name[:1].upper() + name[1:])
-    return _w(f"capt_{key}", language)
+        return say(WORDS["capt_profile"], language, name=name[:1].upper() + name[1:])
+    return say(WORDS[f"capt_{key}"], language)
 
 
 def _template(text: str, language: str) -> str:
     """An offer's text with each quoted column named: "…({favourite_category})" -> "…(«…»)"."""
-    names = {c: f"«{vocab.name(c, language)}{_w('whose', language)}»" for c in vocab.TERMS}
+    names = {c: f"«{vocab.name(c, language)}{say(WORDS['whose'], language)}»" for c in vocab.TERMS}
     return text.format_map(names)
 
 
@@ -114,8 +110,8 @@ def _top_rows(top: pd.DataFrame, language: str) -> list[list[str]]:
     }
     rows = []
     for _, row in top.iterrows():
-        figures = [vocab.number(row.iloc[1], 1, language) + "%"]
-        figures += [vocab.number(row.iloc[k], 2, language) for k in (2, 3)]
+        figures = [number(row.iloc[1], 1, language) + "%"]
+        figures += [number(row.iloc[k], 2, language) for k in (2, 3)]
         lines = {key: "<br>".join(_e(row[c]) for c in found[key] if row[c]) for key in found}
         rows.append([_e(row.iloc[0]), *map(_e, figures), lines["driver"], lines["offer"]])
     return rows
@@ -132,7 +128,7 @@ def render(
     t, f, lang = PHRASES[language], facts(m, language), language
     seg = m["segment"]
     money_at_risk = money(seg["expected_profit_at_risk_total"], lang)
-    lead = f"{f['carry'].replace('**', '')} {_w('lead', lang, money=money_at_risk)}"
+    lead = f"{f['carry'].replace('**', '')} {say(WORDS['lead'], lang, money=money_at_risk)}"
     texts = {o["code"]: o["text"] for o in offers}
     offer_rows = [
         [_e(name), _e(_template(texts.get(code, ""), lang)), n] for code, name, n in f["offers"]
@@ -142,37 +138,37 @@ def render(
     }
     why = "".join(v for k, v in pictures.items() if k != "value_curve")
     escaped = {key: [[_e(v) for v in row] for row in f[key]] for key in ("figures", "highlights")}
-    top_head = [*t["top_columns"][:4], _w("reasons", lang), _w("offers_of", lang)]
+    top_head = [*t["top_columns"][:4], say(WORDS["reasons"], lang), say(WORDS["offers_of"], lang)]
     body = [
-        f"<h1>{_e(_w('title', lang))}</h1>",
+        f"<h1>{_e(say(WORDS['title'], lang))}</h1>",
         f'<p class="lead">{_e(lead)}</p>',
-        f"<h2>{_e(_w('who', lang))}</h2>",
+        f"<h2>{_e(say(WORDS['who'], lang))}</h2>",
         _list(f["rules"]),
         _table(t["columns"], escaped["figures"], {1, 2}),
-        f"<h2>{_e(_w('why', lang))}</h2>",
-        f"<p>{_e(_w('why_note', lang))}</p>",
+        f"<h2>{_e(say(WORDS['why'], lang))}</h2>",
+        f"<p>{_e(say(WORDS['why_note'], lang))}</p>",
         why,
         _table(
             [t["feature"], t["level"], t["columns"][1], t["rest"]], escaped["highlights"], {2, 3}
         ),
         f"<p>{_e(t['means'].split(';')[0])}.</p>",
-        f"<h2>{_e(_w('curve', lang))}</h2>",
+        f"<h2>{_e(say(WORDS['curve'], lang))}</h2>",
         pictures.get("value_curve", ""),
-        f"<p>{_e(_w('curve_note', lang))}</p>",
+        f"<p>{_e(say(WORDS['curve_note'], lang))}</p>",
         _list(f["curve"]),
-        f"<h2>{_e(_w('offers', lang))}</h2>",
-        _table([t["offer"], _w("text", lang), t["customers"]], offer_rows, {2}),
+        f"<h2>{_e(say(WORDS['offers'], lang))}</h2>",
+        _table([t["offer"], say(WORDS["text"], lang), t["customers"]], offer_rows, {2}),
         f"<p>{_e(f['found'])}</p>",
-        f"<h2>{_e(_w('top', lang))}</h2>",
+        f"<h2>{_e(say(WORDS['top'], lang))}</h2>",
         _table(top_head, _top_rows(campaign.head(len(m["top_customers"])), lang), {1, 2, 3}),
         f"<h2>{_e(t['outside'].removeprefix('## '))}</h2>",
         _list(f["outside"]),
-        f"<h2>{_e(_w('files', lang))}</h2>",
-        f"<p>{_w('files_text', lang)}</p>",
+        f"<h2>{_e(say(WORDS['files'], lang))}</h2>",
+        f"<p>{say(WORDS['files_text'], lang)}</p>",
     ]
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{_e(_w('title', lang))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{_e(say(WORDS['title'], lang))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from oneclick.core import paths, writers
-from oneclick.data import vocabulary as vocab
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import number, say
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -41,10 +42,6 @@ TEXT = {  # (ru, en)
 }  # fmt: skip
 
 
-def say(key: str, language: str, **values: Any) -> str:
-    return TEXT[key][vocab.LANGUAGES.index(language)].format(**values)
-
-
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -54,17 +51,17 @@ def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any], language: str
 
     figure, axis = plt.subplots(figsize=(7, 5))
     x, y = 100 * curve["share_contacted"], 100 * curve["share_profit_at_risk"]
-    axis.plot(x, y, label=say("by_risk", language))
-    axis.plot([0, 100], [0, 100], linestyle="--", color="grey", label=say("random", language))
+    axis.plot(x, y, label=say(TEXT["by_risk"], language))
+    axis.plot([0, 100], [0, 100], linestyle="--", color="grey", label=say(TEXT["random"], language))
     cut_x = 100 * segment["share_of_customers"]
     cut_y = 100 * segment["share_of_expected_profit_at_risk"]
-    share = vocab.number(cut_y, 1, language) + "%"
+    share = number(cut_y, 1, language) + "%"
     axis.axvline(cut_x, color="tab:red", linestyle=":", linewidth=1)
     axis.scatter([cut_x], [cut_y], color="tab:red", zorder=3,
-                 label=say("cut", language, n=segment["size"], share=share))  # fmt: skip
-    axis.set_xlabel(say("contacted", language))
-    axis.set_ylabel(say("reached", language))
-    axis.set_title(say("curve_title", language))
+                 label=say(TEXT["cut"], language, n=segment["size"], share=share))  # fmt: skip
+    axis.set_xlabel(say(TEXT["contacted"], language))
+    axis.set_ylabel(say(TEXT["reached"], language))
+    axis.set_title(say(TEXT["curve_title"], language))
     axis.legend(loc="lower right")
     return figure
 
@@ -77,8 +74,8 @@ def plot_drivers(counts: dict[str, int], language: str) -> Figure:
     figure, axis = plt.subplots(figsize=(7, 0.4 * len(ranked) + 1.2))
     names = [_capital(vocab.name(feature, language)) for feature, _ in ranked]
     axis.barh(names, [n for _, n in ranked], color="tab:red")
-    axis.set_xlabel(say("customers", language))
-    axis.set_title(say("drivers_title", language))
+    axis.set_xlabel(say(TEXT["customers"], language))
+    axis.set_title(say(TEXT["drivers_title"], language))
     return figure
 
 
@@ -87,7 +84,7 @@ def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: s
 
     figure, axis = plt.subplots(figsize=(7, 4))
     column = table[feature]
-    parts = ((~mask, say("rest", language)), (mask, say("segment", language)))
+    parts = ((~mask, say(TEXT["rest"], language)), (mask, say(TEXT["segment"], language)))
     if pd.api.types.is_numeric_dtype(column):
         shown = vocab.shown_number(feature, column.astype(float))
         bins = np.histogram_bin_edges(shown, bins=20)
@@ -95,7 +92,7 @@ def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: s
             weights = np.full(int(part.sum()), 100 / max(int(part.sum()), 1))
             axis.hist(shown[part], bins=bins, weights=weights, alpha=0.5, label=label)
         axis.set_xlabel(vocab.label(feature, language))
-        axis.set_ylabel(say("share", language))
+        axis.set_ylabel(say(TEXT["share"], language))
     else:
         levels = sorted(column.dropna().unique())
         x = np.arange(len(levels))
@@ -104,9 +101,9 @@ def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: s
             axis.bar(x + offset, 100 * shares.to_numpy(), width=0.4, label=label)
         shown = [vocab.category(level, language) for level in levels]
         axis.set_xticks(x, shown, rotation=30, ha="right")
-        axis.set_ylabel(say("share", language))
+        axis.set_ylabel(say(TEXT["share"], language))
     name = _capital(vocab.name(feature, language))
-    axis.set_title(say("vs", language, name=name))
+    axis.set_title(say(TEXT["vs"], language, name=name))
     axis.legend()
     return figure
 

@@ -1,8 +1,8 @@
-"""Metrics of the `segment` stage and the number formats its reports share.
+"""Metrics of the `segment` stage.
 
 reports/segment.md (oneclick/segment/markdown.py) is rendered from the metrics dict alone (the
 one written to reports/segment.json), so every figure in it is one of the metrics, formatted by
-the helpers below in report.language (Russian: decimal comma).
+oneclick/text/formats.py in report.language (Russian: decimal comma).
 """
 
 from __future__ import annotations
@@ -13,28 +13,8 @@ import numpy as np
 import pandas as pd
 
 from oneclick.campaign.control import treated
-from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID
 from oneclick.segment.offers import SOURCES
-
-MISSING = {"ru": "нет данных", "en": "n/a"}
-
-
-def count(x: int) -> str:
-    return str(int(x))
-
-
-def money(x: float | None, language: str = "en") -> str:
-    return MISSING[language] if x is None else vocab.number(x, 2, language)
-
-
-def percent(x: float | None, language: str = "en") -> str:
-    return MISSING[language] if x is None else vocab.number(100 * x, 1, language) + "%"
-
-
-def fraction(x: float, language: str = "en") -> str:
-    """A param such as 0.7 or 0.75 as written (%g), with the language's decimal mark."""
-    return f"{x:g}".replace(".", ",") if language == "ru" else f"{x:g}"
 
 
 def build_metrics(

@@ -3,7 +3,7 @@
 Segment = P(declined) >= threshold (honest probabilities: held out for every customer)
 and profit >= its profit_quantile over all scored customers (and the optional extra condition),
 ranked by expected profit at risk = P(declined) x profit. Decline drivers come from SHAP, offers
-from the rule table (stages/offers.py); report and plots from stages/segment_report.py.
+from the rule table (offers.py); metrics in report.py, texts in markdown.py, page.py, plots.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 from oneclick.core import errors, paths
 from oneclick.data.contract import FEATURES, ID, LABEL, PROFIT
 from oneclick.segment import report as report
-from oneclick.segment.offers import assign_offers_bulk, decline_order, parse_offers, render_bulk
+from oneclick.segment.offers import assign_offers, decline_order, parse_offers, render_bulk
 
 PROBABILITY, AT_RISK = "probability", "expected_profit_at_risk"
 RULES = ("threshold", "profit_quantile", "min_promo_share")  # params.yaml segment.*
@@ -91,8 +91,7 @@ def segment_customers(
 ) -> pd.DataFrame:
     """Segment rows by expected profit at risk: top decline drivers (value, SHAP) and offers.
 
-    Vectorised over customers (decline_order, assign_offers_bulk): the same result as
-    decline_drivers + assign_offers + Offer.render row by row.
+    Vectorised over customers (offers.decline_order, offers.assign_offers).
     """
     offers, fallback = parse_offers(
         params["offers"], params["fallback_offer"], set(table.columns), params["non_actionable"]
@@ -122,7 +121,7 @@ def segment_customers(
             f"driver_{rank}_value": own,
             f"driver_{rank}_shap": strength,
         }
-    slots, source = assign_offers_bulk(
+    slots, source = assign_offers(
         order, count, features, chosen, offers, listed, params["max_offers"]
     )
     every = [*offers, fallback]  # slots hold positions in this list, -1 = empty

@@ -14,9 +14,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from oneclick.data import vocabulary as vocab
 from oneclick.data.contract import ID, PROFIT
 from oneclick.segment.selection import AT_RISK, PROBABILITY
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import say
 
 CODE_SEP, TEXT_SEP = ";", " | "  # how segment_customers joins a customer's offer codes and texts
 # (ru, en) phrase templates; {p} is a whole percentage of all scored customers
@@ -30,12 +31,8 @@ HEADERS = {
 }
 
 
-def _say(pair: tuple[str, str], language: str, **values: object) -> str:
-    return pair[vocab.LANGUAGES.index(language)].format(**values)
-
-
 def header(key: str, k: int, language: str) -> str:
-    return _say(HEADERS[key], language, k=k)
+    return say(HEADERS[key], language, k=k)
 
 
 def _comparison(values: np.ndarray, population: pd.Series, language: str) -> list[str]:
@@ -44,13 +41,13 @@ def _comparison(values: np.ndarray, population: pd.Series, language: str) -> lis
     if not pd.api.types.is_numeric_dtype(population):
         counts = population.astype(str).value_counts(normalize=True)
         share = [counts.get(str(v), 0.0) for v in values]
-        return [_say(SAME, language, p=int(100 * s)) for s in share]
+        return [say(SAME, language, p=int(100 * s)) for s in share]
     ordered = np.sort(population.dropna().to_numpy(dtype="float64"))
     numbers = values.astype("float64")
     below = np.searchsorted(ordered, numbers, side="left") / max(len(ordered), 1)
     above = 1 - np.searchsorted(ordered, numbers, side="right") / max(len(ordered), 1)
     return [
-        _say(HIGHER, language, p=int(100 * b)) if b >= a else _say(LOWER, language, p=int(100 * a))
+        say(HIGHER, language, p=int(100 * b)) if b >= a else say(LOWER, language, p=int(100 * a))
         for b, a in zip(below, above, strict=True)
     ]
 

@@ -20,14 +20,14 @@ DVC_YAML = {
     "stages": {
         "train": {
             "cmd": "python -m stages.train",
-            "params": ["train.n_iter", "train.search_space", {"params.yaml": ["data.raw_dir"]}],
+            "params": ["train.random_state", "train.knn", {"params.yaml": ["data.raw_dir"]}],
         },
         "merge": {"cmd": "python -m stages.merge"},
     }
 }
 PARAMS = {
     "data": {"raw_dir": "data/sample"},
-    "train": {"n_iter": 24, "n_jobs": 2, "search_space": {"knn": {"n_neighbors": [5, 15]}}},
+    "train": {"random_state": 42, "meta": {"folds": 5}, "knn": {"n_neighbors": 49}},
 }
 
 
@@ -59,25 +59,31 @@ def check(project: Path, stage: str = "train") -> None:
 
 def test_stage_params_lists_the_declared_keys(project: Path) -> None:
     keys = config.stage_params("train", project / "dvc.yaml")
-    assert keys == ["train.n_iter", "train.search_space", "data.raw_dir"]
+    assert keys == ["train.random_state", "train.knn", "data.raw_dir"]
     assert config.stage_params("merge", project / "dvc.yaml") == []
 
 
 def test_unchanged_params_pass_and_undeclared_ones_may_change(project: Path) -> None:
     check(project)
-    edit_params(project, {"train.n_jobs": 1})  # not declared by train here: not its business
+    edit_params(project, {"train.meta": {"folds": 3}})  # not declared by train here
     check(project)
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"train.n_iter": 30}, "train.n_iter changed while the stage ran (24 -> 30); rerun"),
         (
-            {"train.search_space": {"knn": {"n_neighbors": [5, 30]}}},
-            r"train.search_space.knn.n_neighbors changed while the stage ran ([5, 15] -> [5, 30])",
+            {"train.random_state": 7},
+            "train.random_state changed while the stage ran (42 -> 7); rerun",
         ),
-        ({"train.n_iter": None}, "train.n_iter changed while the stage ran (24 -> absent)"),
+        (
+            {"train.knn": {"n_neighbors": 15}},
+            "train.knn.n_neighbors changed while the stage ran (49 -> 15)",
+        ),
+        (
+            {"train.random_state": None},
+            "train.random_state changed while the stage ran (42 -> absent)",
+        ),
         ({"data.raw_dir": "../real"}, 'data.raw_dir changed while the stage ran ("data/sample"'),
     ],
 )

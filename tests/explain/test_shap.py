@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     RandomForestClassifier,
@@ -31,7 +30,6 @@ from oneclick.explain import path_explainer
 from oneclick.explain import values as sv
 from oneclick.explain.decomposition import Unsupported, feature_blocks
 from oneclick.explain.explainers import choose_explainer, explain_model, fold, output_space
-from oneclick.explain.leaves import libsvm_binary_proba
 from oneclick.explain.path_explainer import PathExplainer
 from oneclick.model.evaluation import fold_table, protocol_inputs
 from oneclick.model.protocol import protocol_folds, run_protocol
@@ -79,43 +77,20 @@ def pipe(estimator) -> Pipeline:
     return Pipeline([("prep", prep()), ("select", SelectKBest(k="all")), ("clf", estimator)])
 
 
-def calibrated(estimator, method: str = "sigmoid", ensemble: bool = False):
-    return CalibratedClassifierCV(estimator, method=method, cv=3, ensemble=ensemble)
-
-
 MODELS = {  # name -> (model, what PathExplainer should decompose it into)
-    "svc_probability": (pipe(SVC(probability=True, random_state=0)), "SVC (rbf)"),
-    "calibrated_svc": (pipe(calibrated(SVC(gamma=0.3))), "SVC (rbf)"),
-    "calibrated_svc_isotonic_ensemble": (
-        pipe(calibrated(SVC(), "isotonic", ensemble=True)),
-        " + ".join(["SVC (rbf)"] * 3),
-    ),
-    "svc_poly_probability": (
-        pipe(SVC(kernel="poly", probability=True, random_state=0)),
-        "SVC (poly)",
-    ),
     "knn_uniform": (pipe(KNeighborsClassifier(7)), "KNN"),
     "knn_distance": (pipe(KNeighborsClassifier(7, weights="distance")), "KNN"),
-    "calibrated_knn": (pipe(calibrated(KNeighborsClassifier(9), "isotonic")), "KNN"),
-    "calibrated_logistic": (pipe(calibrated(LogisticRegression())), "LogisticRegression"),
-    "calibrated_forest": (
-        pipe(calibrated(RandomForestClassifier(20, random_state=0))),
-        "RandomForestClassifier (rows)",
-    ),
-    "calibrated_pipeline": (calibrated(pipe(SVC())), "SVC (rbf)"),
-    "soft_vote": (
-        VotingClassifier(
-            [("knn", pipe(KNeighborsClassifier(9))), ("lr", pipe(LogisticRegression()))],
-            voting="soft",
-            weights=[2, 1],
-        ),
-        "KNN + LogisticRegression",
-    ),
-    "stacking": (
+    "forest": (pipe(RandomForestClassifier(20, random_state=0)), "RandomForestClassifier (rows)"),
+    "stacking": (  # the procedure's shape: the SVC's decision value, the others' P(declined)
         StackingClassifier(
-            [("lr", pipe(LogisticRegression())), ("knn", pipe(KNeighborsClassifier(5)))], cv=3
+            [
+                ("svc", pipe(SVC(gamma=0.3))),
+                ("lr", pipe(LogisticRegression())),
+                ("knn", pipe(KNeighborsClassifier(5))),
+            ],
+            cv=3,
         ),
-        "LogisticRegression + KNN",
+        "SVC (rbf) + LogisticRegression + KNN",
     ),
 }
 
@@ -123,17 +98,6 @@ MODELS = {  # name -> (model, what PathExplainer should decompose it into)
 @pytest.fixture(scope="module")
 def data() -> tuple[pd.DataFrame, pd.Series]:
     return tiny_customers()
-
-
-def test_libsvm_replica_matches_svc_predict_proba(data) -> None:
-    frame, y = data
-    model = pipe(SVC(probability=True, C=3, random_state=0)).fit(frame, y)
-    rows = model[:-1].transform(frame)
-    svc = model[-1]
-    got = libsvm_binary_proba(svc.decision_function(rows), svc._probA[0], svc._probB[0])
-    np.testing.assert_allclose(got, svc.predict_proba(rows)[:, 1], rtol=0, atol=1e-12)
-    plain = 1 / (1 + np.exp(svc._probA[0] * -svc.decision_function(rows) + svc._probB[0]))
-    assert np.abs(plain - got).max() > 1e-6, "the coupling iteration matters, else test is moot"
 
 
 def test_feature_blocks_follow_the_column_transformer(data) -> None:
@@ -155,7 +119,7 @@ def test_path_explainer_decomposes_and_adds_up(data, name: str) -> None:
     frame, y = data
     model, kind = MODELS[name]
     model.fit(frame, y)
-    explainer = PathExplainer(model, frame, frame, n_paths=16, seed=1)
+    explainer = PathExplainer(model, frame, n_paths=16, seed=1)
     assert explainer.kind == kind
     values, output = explainer.explain(frame.iloc[:25])
     expected = model.predict_proba(frame.iloc[:25])[:, 1]
@@ -167,7 +131,7 @@ def test_path_explainer_decomposes_and_adds_up(data, name: str) -> None:
 def test_features_the_model_drops_get_zero_and_the_rest_still_add_up(data) -> None:
     frame, y = data
     model = pipe(KNeighborsClassifier(7)).set_params(select__k=2).fit(frame, y)
-    explainer = PathExplainer(model, frame, frame, n_paths=16, seed=0)
+    explainer = PathExplainer(model, frame, n_paths=16, seed=0)
     kept = model.named_steps["select"].get_support()  # columns: pages, promo, 3 x category, service
     alive = [bool(kept[0]), bool(kept[1]), bool(kept[2:5].any()), bool(kept[5])]
     assert [j in explainer.alive for j in range(4)] == alive and sum(alive) < 4
@@ -185,20 +149,11 @@ def test_feature_blocks_of_a_selector_follow_the_encoding_layout(data) -> None:
     assert [list(b) for b in mapped] == [list(b) for b in probed]
 
 
-@pytest.mark.parametrize("name", ["svc_probability", "calibrated_svc", "knn_distance"])
-def test_structured_leaves_give_the_raw_model_result(data, name: str, monkeypatch) -> None:
-    """Same paths, same hybrids: kernel/distance statistics must equal predict_proba on rows."""
+def test_a_model_the_explainer_cannot_decompose_is_refused_by_name(data) -> None:
     frame, y = data
-    model = MODELS[name][0].fit(frame, y)
-    fast = PathExplainer(model, frame, frame, n_paths=32, seed=3)
-
-    def unsupported(*args, **kwargs):
-        raise Unsupported("forced")
-
-    monkeypatch.setattr(path_explainer, "decompose", unsupported)
-    slow = PathExplainer(model, frame, frame, n_paths=32, seed=3)
-    assert slow.kind == "model (raw rows)" and fast.kind != slow.kind
-    np.testing.assert_allclose(fast.explain(frame)[0], slow.explain(frame)[0], atol=1e-5)
+    model = VotingClassifier([("lr", pipe(LogisticRegression()))], voting="soft").fit(frame, y)
+    with pytest.raises(Unsupported, match="cannot explain VotingClassifier"):
+        PathExplainer(model, frame, n_paths=4, seed=0)
 
 
 def test_sampled_shap_is_the_same_bits_whatever_n_jobs_and_reads_use_more_paths(data) -> None:
@@ -212,7 +167,7 @@ def test_sampled_shap_is_the_same_bits_whatever_n_jobs_and_reads_use_more_paths(
         assert np.array_equal(a, b)
     values, base, output, _ = one
     np.testing.assert_allclose(base + values.sum(axis=1), output, rtol=0, atol=1e-9)
-    explainer = PathExplainer(model, frame, frame, PARAMS["n_paths_read"], PARAMS["random_state"])
+    explainer = PathExplainer(model, frame, PARAMS["n_paths_read"], PARAMS["random_state"])
     for rows, n_paths in ((read, PARAMS["n_paths_read"]), (~read, PARAMS["n_paths"])):
         alone, _ = explainer.explain(frame[rows], n_paths)  # a row's value: its own paths only
         assert np.array_equal(values[rows], alone)
@@ -242,7 +197,7 @@ def test_sampled_shap_converges_to_the_exact_definition(data) -> None:
     model = Pipeline([("scale", StandardScaler()), ("clf", SVC(probability=True, random_state=0))])
     model.fit(numeric, y)
     background = numeric.iloc[:8]
-    explainer = PathExplainer(model, background, numeric, n_paths=4000, seed=0)
+    explainer = PathExplainer(model, background, n_paths=4000, seed=0)
     values, _ = explainer.explain(numeric.iloc[10:13])
 
     def f(rows: np.ndarray) -> np.ndarray:
@@ -257,7 +212,6 @@ def test_choose_explainer_by_family(data) -> None:
     assert choose_explainer(pipe(LogisticRegression())) == "linear"
     assert choose_explainer(pipe(RandomForestClassifier())) == "tree"
     assert choose_explainer(pipe(DecisionTreeClassifier())) == "tree"
-    assert choose_explainer(pipe(calibrated(LogisticRegression()))) == "sampled"
     assert choose_explainer(pipe(SVC())) == "sampled"
     assert choose_explainer(LogisticRegression()) == "sampled"  # no preprocessing to fold
 

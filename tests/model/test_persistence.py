@@ -40,8 +40,7 @@ SEED = 0
 
 @cache
 def training_data() -> tuple[pd.DataFrame, pd.Series, dict[str, Any]]:
-    # 400 customers: ~300 training rows, twice the largest n_neighbors searched, so kNN fits the
-    # neighbour trees it fits on the store's data (a k >= n/2 would fall back to brute force)
+    # 400 customers: ~300 training rows, several times the stack's kNN n_neighbors (49)
     train, _, spec, _, _ = build_features(synthetic_merged(400, twins=20), FEATURE_PARAMS)
     return train[feature_columns(spec)], train[LABEL], spec
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from oneclick.core.stats import corrected_se
 from oneclick.model.protocol import (
-    corrected_se,
     expected_calibration_error,
-    paired_difference,
     protocol_folds,
     protocol_metrics,
     run_protocol,
@@ -90,7 +88,7 @@ def test_a_procedure_that_peeks_is_caught() -> None:
     assert not np.isnan(held_out).any() and held_out.shape == (2, len(y))
 
 
-def test_corrected_se_and_paired_difference_match_a_hand_computation() -> None:
+def test_corrected_se_matches_a_hand_computation() -> None:
     a = np.array([0.90, 0.92, 0.88, 0.91])
     b = np.array([0.89, 0.90, 0.88, 0.88])
     d = a - b  # 0.01, 0.02, 0.00, 0.03: mean 0.015, sample variance 0.000166...
@@ -98,18 +96,8 @@ def test_corrected_se_and_paired_difference_match_a_hand_computation() -> None:
     se = np.sqrt((1 / 4 + 1 / 4) * variance)  # J = 4 folds, n_test / n_train = 1/4
     assert variance == pytest.approx(0.0005 / 3)
     assert corrected_se(d, 0.25) == pytest.approx(se)
-    result = paired_difference(a, b, 0.25)
-    assert result["mean"] == pytest.approx(0.015)
-    assert result["se"] == pytest.approx(se)
-    assert result["t"] == pytest.approx(0.015 / se)
-    assert result["p"] == pytest.approx(2 * stats.t.sf(0.015 / se, 3))
     # the correction is what keeps overlapping folds honest: plain SE would be half as large
     assert corrected_se(d, 0.25) > np.sqrt(variance / 4)
-
-
-def test_identical_procedures_differ_by_exactly_nothing() -> None:
-    a = np.array([0.9, 0.8, 0.85])
-    assert paired_difference(a, a, 0.25) == {"mean": 0.0, "se": 0.0, "t": 0.0, "p": 1.0}
 
 
 def test_expected_calibration_error_is_zero_when_calibrated_and_grows_when_not() -> None:

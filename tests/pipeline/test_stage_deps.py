@@ -83,11 +83,14 @@ def test_stage_modules_hold_only_entry_points() -> None:
 # Who may import whom: a subpackage imports only subpackages of a lower layer. campaign reads
 # the feature spec (features) and is used by segment (its report's control-group and power
 # section), so segment sits one layer above it, beside explain (neither imports the other).
+# text (what people read: vocabulary, phrases, number formats) reads the data contract's names
+# and is imported only by code that renders text.
 LAYERS = {
     "core": 0,
     "data": 1,
     "review": 1,
     "sample": 2,
+    "text": 2,
     "features": 2,
     "model": 3,
     "campaign": 3,

@@ -9,11 +9,11 @@ import yaml
 
 from oneclick.core.paths import PARAMS_FILE, ROOT
 from oneclick.data import contract as c
-from oneclick.data import vocabulary as vocab
 from oneclick.features.engineered import ENGINEERED
-from oneclick.scoring import artifacts
 from oneclick.segment.offers import SOURCES
 from oneclick.segment.selection import AT_RISK, PROBABILITY
+from oneclick.text import vocabulary as vocab
+from oneclick.text.formats import LANGUAGES
 
 LATIN = re.compile(r"[A-Za-z]")
 
@@ -37,7 +37,7 @@ def test_every_offer_of_params_has_a_unique_name_in_both_languages() -> None:
     segment = yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))["segment"]
     codes = [o["code"] for o in [*segment["offers"], segment["fallback_offer"]]]
     assert set(codes) <= set(vocab.OFFERS), sorted(set(codes) - set(vocab.OFFERS))
-    for language in vocab.LANGUAGES:
+    for language in LANGUAGES:
         names = [vocab.offer_name(code, language) for code in vocab.OFFERS]
         assert len(set(names)) == len(names), language  # a name stands for its code
     assert not any(LATIN.search(o["text"].split("{")[0]) for o in segment["offers"])
@@ -48,10 +48,6 @@ def test_every_removal_reason_and_offer_source_is_named() -> None:
     reasons = set(re.findall(r'"reason": "(\w+)"', source))
     assert reasons and reasons <= set(vocab.EXCLUSIONS)
     assert set(SOURCES) == set(vocab.SOURCES)
-    # predict's csv (code-facing) keeps artifacts' English statuses: the same words
-    for reason, status in artifacts.EXCLUDED.items():
-        assert vocab.status(reason, "en") == status
-    assert vocab.status(None, "en") == artifacts.STATUS_SCORED
 
 
 @pytest.mark.parametrize(
@@ -76,8 +72,3 @@ def test_labels_statuses_and_language_check() -> None:
     assert vocab.status("zero_revenue", "ru") == "исключён: месяц без выручки"
     assert vocab.status("something_new", "ru") == "исключён: something_new"
     assert vocab.offer_name("cart_reminder", "ru") == "Напоминание о корзине"
-
-
-def test_code_names_cover_features_offers_and_statuses() -> None:
-    names = vocab.code_names()
-    assert {"promo_share", "minutes_trend", "cart_reminder", "zero_revenue", "scored"} <= names

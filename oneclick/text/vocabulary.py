@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 
 from oneclick.data import contract as c
+from oneclick.text.formats import number, say
 
-LANGUAGES = ("ru", "en")
 # unit key -> (ru, en); "percent" values are shares in [0, 1], shown times 100
 UNITS = {
     "": ("", ""),
@@ -38,13 +38,13 @@ class Term:
     decimals: int = 0
 
     def name(self, language: str) -> str:
-        return self.ru if language == "ru" else self.en
+        return say((self.ru, self.en), language)
 
 
 _R, _M = c.REVENUE_COLUMNS, c.MINUTES_COLUMNS
 # Every column a business output may name: model features (contract and engineered), then the
 # customer figures the segment adds. Engineered names must match oneclick/features/engineered.py
-# (tests/data/test_vocabulary.py checks it; this layer cannot import features).
+# (tests/text/test_vocabulary.py checks it; this layer cannot import features).
 TERMS: dict[str, Term] = {
     "marketing_6m": Term(
         "маркетинговые контакты в месяц (в среднем за 6 мес.)",
@@ -147,17 +147,13 @@ GROUPS = {
 }
 
 
-def _pick(pair: tuple[str, str], language: str) -> str:
-    return pair[LANGUAGES.index(language)]
-
-
 def name(column: str, language: str) -> str:
     """A column's human name for a sentence ("доля акционных покупок")."""
     return TERMS[column].name(language)
 
 
 def unit(column: str, language: str) -> str:
-    return _pick(UNITS[TERMS[column].unit], language)
+    return say(UNITS[TERMS[column].unit], language)
 
 
 def label(column: str, language: str) -> str:
@@ -165,12 +161,6 @@ def label(column: str, language: str) -> str:
     text, shown = name(column, language), unit(column, language)
     text = text[:1].upper() + text[1:]
     return f"{text}, {shown}" if shown else text
-
-
-def number(x: float, decimals: int, language: str) -> str:
-    """A number with the language's decimal mark (Russian: comma)."""
-    text = f"{x:.{decimals}f}"
-    return text.replace(".", ",") if language == "ru" else text
 
 
 def category(value: object, language: str) -> str:
@@ -197,29 +187,24 @@ def value_text(column: str, value: object, language: str) -> str:
 def offer_name(code: str, language: str) -> str:
     """An offer code's short name; a code not named here shows as itself (tests require names
     for every offer of params.yaml)."""
-    return _pick(OFFERS[code], language) if code in OFFERS else code
+    return say(OFFERS[code], language) if code in OFFERS else code
 
 
 def reason_name(reason: str, language: str) -> str:
     """Why the clean stage removed a customer; an unnamed reason shows as itself."""
-    return _pick(EXCLUSIONS[reason], language) if reason in EXCLUSIONS else reason
+    return say(EXCLUSIONS[reason], language) if reason in EXCLUSIONS else reason
 
 
 def status(reason: str | None, language: str) -> str:
     """A customer's status: scored (reason None) or "excluded: <reason>" (clean's reason)."""
     if reason is None:
-        return _pick(STATUSES[STATUS_SCORED], language)
-    return f"{_pick(EXCLUDED, language)}: {reason_name(reason, language)}"
+        return say(STATUSES[STATUS_SCORED], language)
+    return f"{say(EXCLUDED, language)}: {reason_name(reason, language)}"
 
 
 def yes_no(flag: bool, language: str) -> str:
-    return _pick(YES_NO[bool(flag)], language)
+    return say(YES_NO[bool(flag)], language)
 
 
 def source_name(source: str, language: str) -> str:
-    return _pick(SOURCES[source], language)
-
-
-def code_names() -> set[str]:
-    """Every identifier the code uses that a person must never see in a Russian output."""
-    return {*TERMS, *OFFERS, *STATUSES, *EXCLUSIONS, *SOURCES, EXCLUDED[1]}
+    return say(SOURCES[source], language)
