@@ -21,7 +21,7 @@ from typing import Any
 from oneclick.core.errors import DataError, shown_value
 
 FILE = "params.yaml"
-LANGUAGES = ("ru", "en")  # oneclick/data/vocabulary.py names everything in these
+LANGUAGES = ("ru", "en")  # oneclick/text/vocabulary.py names everything in these
 SEED_MAX = 2**32 - 1  # numpy and scikit-learn seeds
 
 

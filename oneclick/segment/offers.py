@@ -22,8 +22,8 @@ import pandas as pd
 
 from oneclick.core import params_schema
 from oneclick.data.contract import FEATURES, INPUT_FILES
-from oneclick.data.vocabulary import OFFERS
 from oneclick.features.engineered import ENGINEERED
+from oneclick.text.vocabulary import OFFERS
 
 PARAMS = "segment"  # params.yaml block
 DRIVERS = {*FEATURES, *ENGINEERED}  # a driver is a model input column: any the features stage makes

@@ -17,8 +17,8 @@ import yaml
 from oneclick.core import config, entry, params_schema, paths, writers
 from oneclick.core.errors import DataError
 from oneclick.core.params_schema import SCHEMA, Rule, check_fit
-from oneclick.data import vocabulary
 from oneclick.features.engineered import ENGINEERED
+from oneclick.text import vocabulary
 
 MISSING = object()
 PARAMS = yaml.safe_load(paths.PARAMS_FILE.read_text(encoding="utf-8"))
