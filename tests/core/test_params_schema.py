@@ -18,7 +18,6 @@ from oneclick.core import config, entry, params_schema, paths, writers
 from oneclick.core.errors import DataError
 from oneclick.core.params_schema import SCHEMA, Rule, check_fit
 from oneclick.features.engineered import ENGINEERED
-from oneclick.text import vocabulary
 
 MISSING = object()
 PARAMS = yaml.safe_load(paths.PARAMS_FILE.read_text(encoding="utf-8"))
@@ -107,7 +106,6 @@ def test_every_key_of_params_yaml_is_in_the_schema_and_every_stage_key_declared(
 
 
 def test_names_the_schema_repeats_agree_with_their_owners() -> None:
-    assert params_schema.LANGUAGES == vocabulary.LANGUAGES
     assert set(PARAMS["features"]["engineered"]) <= set(ENGINEERED)
 
 
