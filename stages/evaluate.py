@@ -27,8 +27,8 @@ from oneclick.model.protocol import protocol_folds, protocol_metrics, run_protoc
 def main() -> None:
     params = config.load_stage("evaluate")
     setting, procedure = params["evaluate"], params["train"]
-    provenance.check_record("train", params)  # the model was made with these train params
     spec, model = load_spec(), load_model()
+    provenance.check_record("train", params)  # the model was made with these train params
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
     columns, y_test = feature_columns(spec), test[LABEL].to_numpy()
 

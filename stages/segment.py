@@ -30,9 +30,9 @@ def main() -> None:
     every = config.load_stage("segment")
     params, design = every["segment"], every["campaign"]  # design: the control group's params
     language = every["report"]["language"]
-    for producer in ("evaluate", "shap"):  # the scores and SHAP values it reads
-        provenance.check_record(producer, every)
     scores, merged, shap, values, quality = read_inputs()
+    for producer in ("evaluate", "shap"):  # made with the params these stages declare now
+        provenance.check_record(producer, every)
 
     table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)
