@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from oneclick.core import paths
 from oneclick.data import contract as c
 from stages import clean as clean_stage
 from tests import bad_inputs
@@ -54,8 +55,12 @@ def run_module(module: str, args: list[str], cwd: Path) -> Run:
 
 
 def run_clean(data: Path, sandbox: Path) -> Run:
-    """`python -m stages.clean --input data` in-process, its outputs under sandbox."""
+    """`python -m stages.clean --input data` in-process, its outputs under sandbox (which gets the
+    checkout's params.yaml and dvc.yaml: the stage validates the params it declares)."""
     sandbox.mkdir(parents=True, exist_ok=True)
+    for name in ("params.yaml", "dvc.yaml"):
+        if not (sandbox / name).exists():
+            shutil.copy2(paths.ROOT / name, sandbox / name)
     return Run(*run_in_process(clean_stage.main, ["--input", str(data)], sandbox), sandbox)
 
 

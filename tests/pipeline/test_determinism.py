@@ -78,22 +78,24 @@ def test_lock_comparison_ignores_only_n_jobs(tmp_path: Path) -> None:
         "stages": {
             "evaluate": {"params": {"params.yaml": {"evaluate": {"n_jobs": 2, "seed": 5}}}},
             "shap": {"params": {"params.yaml": {"shap.n_jobs": 2, "shap.top_drivers": 3}}},
+            "other": {"params": {"params.yaml": {"other": {"n_jobs": 2}}}},
         }
     }
     (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock), encoding="utf-8")
     stripped = lock_without_n_jobs(tmp_path)["stages"]
-    # a knob not flipped stays compared
-    assert stripped["evaluate"]["params"]["params.yaml"] == {"evaluate": {"n_jobs": 2, "seed": 5}}
+    assert stripped["evaluate"]["params"]["params.yaml"] == {"evaluate": {"seed": 5}}
     assert stripped["shap"]["params"]["params.yaml"] == {"shap.top_drivers": 3}
+    # a knob not flipped stays compared
+    assert stripped["other"]["params"]["params.yaml"] == {"other": {"n_jobs": 2}}
 
 
 def test_flip_n_jobs_changes_each_value(tmp_path: Path) -> None:
     (tmp_path / "params.yaml").write_text(
         "evaluate:\n  n_jobs: 2\nshap:\n  n_jobs: 1\nother: {n_jobs: 4}\n", encoding="utf-8"
     )
-    assert flip_n_jobs(tmp_path) == {"shap": (1, 2)}
+    assert flip_n_jobs(tmp_path) == {"evaluate": (2, 1), "shap": (1, 2)}
     params = yaml.safe_load((tmp_path / "params.yaml").read_text(encoding="utf-8"))
-    assert params["other"]["n_jobs"] == 4 and params["evaluate"]["n_jobs"] == 2
+    assert params["other"]["n_jobs"] == 4 and params["evaluate"]["n_jobs"] == 1
 
 
 def test_forced_rerun_with_other_n_jobs_is_byte_identical(
