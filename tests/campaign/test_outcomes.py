@@ -111,7 +111,7 @@ def test_cli_refuses_bad_input_with_one_line_and_writes_nothing(
     for args, message in (
         (["--campaign", str(tmp_path / "no.csv")], r"^error: .*no\.csv: missing \(--campaign\)$"),
         # the checkout's own params.yaml (tracked: in every clone), read only
-        (["--campaign", str(ROOT / "params.yaml")], r"^error: params\.yaml: not a CSV"),
+        (["--campaign", str(ROOT / "params.yaml")], r"^error: \S*params\.yaml: not a CSV"),
     ):
         run = subprocess.run(
             [sys.executable, "-c", cli, "outcomes", *args, "--input", str(tmp_path),

@@ -4,8 +4,10 @@ model), instead of a forced pipeline rerun."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
+from oneclick.data.contract import ID
 from oneclick.explain import values as sv
 from oneclick.model.evaluation import fold_table
 from tests.explain.test_shap import PARAMS
@@ -19,8 +21,10 @@ def test_explanations_are_byte_identical_on_1_and_2_threads() -> None:
     tables = {}
     for n_jobs in (1, 2):
         # a few customers per batch: the threads share every model's customers between them
-        params = {**PARAMS, "n_paths": 16, "n_jobs": n_jobs, "batch_elements": 4_000}
-        table, summary = sv.explain_parts(parts, columns, params, REPEATS)
+        params = {**PARAMS, "n_paths": 16, "n_paths_read": 32, "n_jobs": n_jobs}
+        params["batch_elements"] = 4_000
+        read = pd.Series(everyone.index % 3 == 0, index=everyone[ID])  # some read, some not
+        table, summary = sv.explain_parts(parts, columns, params, REPEATS, read)
         tables[n_jobs] = table.to_csv(float_format="%.17g")
     assert "PathExplainer" in summary["explainer"], summary  # the sampled explainer, batched
     assert len(tables[1].splitlines()) == len(everyone) + 1
