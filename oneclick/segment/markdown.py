@@ -9,6 +9,7 @@ from typing import Any
 from oneclick.campaign.segment_text import segment_section
 from oneclick.core.escaping import markdown_text
 from oneclick.data.contract import ID
+from oneclick.segment import workbook
 from oneclick.segment.offers import SOURCES
 from oneclick.text import formats
 from oneclick.text import vocabulary as vocab
@@ -212,7 +213,9 @@ def render(m: dict[str, Any], language: str = "en") -> str:
     """reports/segment.md from the metrics dict. Depends on the dict's content only, not its key
     order, so reports/segment.json re-renders it exactly."""
     t, f = PHRASES[language], facts(m, language)
-    lines = [t["title"], "", t["generated"], "", t["segment"], "", *f["rules"], "", f["carry"]]
+    first = [x for line in workbook.lines(m, language) for x in (line, "")]  # control, versions
+    lines = [t["title"], "", *first, t["generated"], "", t["segment"], "", *f["rules"], ""]
+    lines += [f["carry"]]
     lines += ["", *table(t["columns"], f["figures"]), "", t["why"], ""]
     lines += [*table([t["feature"], t["customers"]], f["drivers"]), "", t["differs"], ""]
     lines += table([t["feature"], t["level"], t["columns"][1], t["rest"]], f["highlights"])

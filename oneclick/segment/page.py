@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from oneclick.core import writers
+from oneclick.segment import workbook
 from oneclick.segment.markdown import PHRASES, facts
 from oneclick.segment.words import header
 from oneclick.text import vocabulary as vocab
@@ -97,6 +99,11 @@ def _template(text: str, language: str) -> str:
     return text.format_map(names)
 
 
+def _code(text: str) -> str:
+    """`x` spans (versions, commands) as <code>x</code>."""
+    return re.sub(r"`([^`<]*)`", r"<code>\1</code>", text)
+
+
 def _list(lines: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{_e(x.removeprefix('- '))}</li>" for x in lines) + "</ul>"
 
@@ -126,6 +133,7 @@ def render(
 ) -> str:
     """The page: metrics m, the campaign table (top rows shown), plots by key, the offer rules."""
     t, f, lang = PHRASES[language], facts(m, language), language
+    first = workbook.lines(m, lang)
     seg = m["segment"]
     money_at_risk = money(seg["expected_profit_at_risk_total"], lang)
     lead = f"{f['carry'].replace('**', '')} {say(WORDS['lead'], lang, money=money_at_risk)}"
@@ -142,6 +150,7 @@ def render(
     body = [
         f"<h1>{_e(say(WORDS['title'], lang))}</h1>",
         f'<p class="lead">{_e(lead)}</p>',
+        *(f'<p class="lead">{_code(_e(x))}</p>' for x in first),  # whom not to contact, versions
         f"<h2>{_e(say(WORDS['who'], lang))}</h2>",
         _list(f["rules"]),
         _table(t["columns"], escaped["figures"], {1, 2}),

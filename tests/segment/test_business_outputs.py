@@ -161,8 +161,15 @@ def test_plot_labels_are_russian_names(built) -> None:
 
 
 def read_xlsx(path: Path, sheet: str) -> pd.DataFrame:
-    rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].values)
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    """A sheet as its table; a percentage column (stored 0.953, shown 95,3 %) as 95.3."""
+    cells = openpyxl.load_workbook(path)[sheet]
+    rows = list(cells.values)
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    for k, column in enumerate(frame.columns, start=1):
+        if str(column).endswith(export.PERCENT) and len(frame):
+            assert cells.cell(2, k).number_format == "0.0%"
+            frame[column] = (frame[column].astype(float) * 100).round(6)
+    return frame
 
 
 def read_csv_ru(path: Path) -> pd.DataFrame:
@@ -230,6 +237,7 @@ def test_segment_stage_writes_russian_outputs(reproduced_project: Path) -> None:
     customers = pd.read_csv(repo / "data/segment/customers.csv")
     csv = read_csv_ru(repo / "data/segment/campaign.csv")
     assert_same_table(read_xlsx(repo / "data/segment/campaign.xlsx", "Кампания"), csv)
-    assert csv[ID].tolist() == customers[ID].tolist()
-    np.testing.assert_allclose(csv["Прибыль, у.е. в месяц"], customers[PROFIT].round(2))
+    treated = customers[customers["group"] == "treatment"]  # the control group is not listed
+    assert csv[ID].tolist() == treated[ID].tolist()
+    np.testing.assert_allclose(csv["Прибыль, у.е. в месяц"], treated[PROFIT].round(2))
     assert untranslated(cells(csv)) == [], untranslated(cells(csv))
