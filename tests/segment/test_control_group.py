@@ -75,3 +75,17 @@ def workbook_widest() -> int:
     from oneclick.segment.export import WIDEST
 
     return WIDEST + 2
+
+
+def test_sample_campaign_sends_no_message_without_consent(reproduced_project: Path) -> None:
+    repo = reproduced_project
+    params = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["segment"]
+    messages = {
+        vocab.offer_name(o["code"], "ru") for o in params["offers"] if o["channel"] == "message"
+    }
+    campaign = read_csv_ru(repo / "data/segment/campaign.csv").fillna("")
+    offered = campaign.filter(regex=r"^Предложение \d+$").apply(set, axis=1)
+    refused = campaign[vocab.label("allow_messages", "ru")] == "нет"
+    assert refused.any() and messages
+    assert not any(names & messages for names in offered[refused])
+    assert any(names & messages for names in offered[~refused])
