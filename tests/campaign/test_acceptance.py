@@ -148,6 +148,6 @@ def test_segment_report_states_the_detectable_effect_and_the_size_needed(reprodu
     figures = json.loads((reproduced_project / "metrics/segment.json").read_text("utf-8"))
     assert figures["campaign"]["min_detectable_drop"] == c["min_detectable_drop"]
     text = (reproduced_project / "reports/segment.md").read_text(encoding="utf-8")
-    assert f"**{c['min_detectable_drop']:.2f}**" in text
+    assert f"**{c['min_detectable_drop']:.2f}**".replace(".", ",") in text
     assert f"не меньше **{c['size_needed']}** клиентов" in text
     assert f"снижение на {c['target_effect']:g} (`campaign.target_effect`)" in text
