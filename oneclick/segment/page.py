@@ -36,7 +36,7 @@ WORDS = {  # (ru, en): what the page adds to the Markdown report's phrases
     "who": ("Кто в сегменте", "Who is in the segment"),
     "why": ("Почему они уходят", "Why they slip"),
     "why_note": ("Главная причина клиента — признак, который сильнее всего поднимает его "
-                 "вероятность снижения активности (по SHAP). Ниже: чем клиенты сегмента "
+                 "вероятность снижения активности. Ниже: чем клиенты сегмента "
                  "отличаются от остальных.", "A customer's strongest driver is the feature that "
                  "raises their probability of decline most (SHAP). Below: how segment customers "
                  "differ from the rest."),
