@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, provenance, writers
-from oneclick.segment import export, markdown, page, plots, report
+from oneclick.segment import export, markdown, page, plots, report, workbook
 from oneclick.segment.selection import (
     calibration_above,
     not_selected,
@@ -22,7 +22,6 @@ from oneclick.segment.selection import (
     value_curve,
 )
 from oneclick.segment.words import campaign_table
-from oneclick.text.formats import say
 
 
 def main() -> None:
@@ -48,14 +47,17 @@ def main() -> None:
     )
     metrics["calibration_above_threshold"] = calibration_above(table, params["threshold"])
     metrics["campaign"] = power.campaign_metrics(customers, table, curve, design)
+    metrics["versions"] = workbook.versions()  # the model and data this campaign comes from
     metrics = writers.rounded(metrics)  # the reports show what the JSON holds
     campaign = campaign_table(customers, table, values, params["max_offers"], language)
+    act, control_rows = workbook.split(campaign, customers[control.GROUP])  # never mixed
+    description = workbook.about(act, metrics, language)
     offers = [*params["offers"], params["fallback_offer"]]
 
     with writers.together():
         writers.write_csv(customers, paths.SEGMENT_DIR / "customers.csv")
-        export.write_csv_ru(campaign, paths.SEGMENT_DIR / "campaign.csv")
-        sheets = {say(export.SHEETS["campaign"], language): campaign}
+        export.write_csv_ru(act, paths.SEGMENT_DIR / "campaign.csv")  # to contact only
+        sheets = workbook.sheets(act, control_rows, description, language)
         export.write_xlsx(sheets, paths.SEGMENT_DIR / "campaign.xlsx")
         writers.write_csv(profiled, paths.REPORTS_DIR / "segment_profile.csv")
         writers.write_csv(curve, paths.PLOTS_DIR / "segment_data" / "value_curve.csv")
@@ -64,7 +66,7 @@ def main() -> None:
         writers.write_text(markdown.render(metrics, language), paths.REPORTS_DIR / "segment.md")
         highlighted = ranking[: params["profile_plots"]]
         images = plots.save_plots(table, mask, curve, metrics, highlighted, language)
-        html = page.render(metrics, campaign, images, offers, language)
+        html = page.render(metrics, act, images, offers, language)
         writers.write_text(html, paths.REPORTS_DIR / "segment.html")
         config.check_unchanged("segment", every)
 

@@ -24,9 +24,10 @@ _PLAIN_NAME = re.compile(r"[\w.]+")  # a feature name as the spec writes it: saf
 FLAGS = {"ok": "стабилен", "watch": "заметный сдвиг", "drift": "**дрейф**"}
 
 
-# the campaign's texts: English decimal mark, "—" for a figure that could not be computed
-money = partial(formats.money, missing=NONE)
-percent = partial(formats.percent, missing=NONE)
+# the campaign's texts are Russian: decimal comma, "—" for a figure that could not be computed
+money = partial(formats.money, language="ru", missing=NONE)
+percent = partial(formats.percent, language="ru", missing=NONE)
+fraction = partial(formats.fraction, language="ru")
 
 
 def _feature(name: str) -> str:
@@ -100,7 +101,7 @@ def _model_lines(q: dict[str, Any]) -> list[str]:
 
 def _drift_lines(d: dict[str, Any]) -> list[str]:
     ranked = sorted(d["psi"].items(), key=lambda item: (-item[1], item[0]))
-    rows = [[_feature(f), f"{v:.3f}", FLAGS[flag(v)]] for f, v in ranked]
+    rows = [[_feature(f), formats.number(v, 3, "ru"), FLAGS[flag(v)]] for f, v in ranked]
     drifted = [f for f, v in ranked if v > DRIFT]
     advice = (
         f"Модель применяется к клиентам, не похожим на обучающих "
@@ -111,9 +112,10 @@ def _drift_lines(d: dict[str, Any]) -> list[str]:
     )
     return [
         f"Обучающая выборка (клиентов: {count(d['reference_customers'])}) против нового "
-        f"периода ({count(d['new_customers'])}). PSI выше {WATCH:g} — заметный сдвиг, выше "
-        f"{DRIFT:g} — дрейф. Признаков выше {WATCH:g}: {count(d['features_above_watch'])}, "
-        f"выше {DRIFT:g}: {count(d['features_above_drift'])}. {advice}",
+        f"периода ({count(d['new_customers'])}). PSI выше {fraction(WATCH)} — заметный сдвиг, "
+        f"выше {fraction(DRIFT)} — дрейф. Признаков выше {fraction(WATCH)}: "
+        f"{count(d['features_above_watch'])}, выше {fraction(DRIFT)}: "
+        f"{count(d['features_above_drift'])}. {advice}",
         "",
         *formats.table(["признак", "PSI", "оценка"], rows),
         "",

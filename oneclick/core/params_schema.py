@@ -22,6 +22,8 @@ from oneclick.core.errors import DataError, shown_value
 
 FILE = "params.yaml"
 LANGUAGES = ("ru", "en")  # oneclick/text/vocabulary.py names everything in these
+# how an offer reaches the customer (segment.offers[].channel): a message needs their consent
+CHANNELS = ("message", "site", "app")
 SEED_MAX = 2**32 - 1  # numpy and scikit-learn seeds
 
 
@@ -242,7 +244,8 @@ SCHEMA: dict[str, Any] = {
         "drivers_listed": integer(1),
         "max_offers": integer(1),
         "offers": listing(mapping()),  # each rule: segment/offers.py
-        "fallback_offer": {"code": text(), "text": template()},
+        # everyone may get it: on the site or in the app, never a message (consent)
+        "fallback_offer": {"code": text(), "text": template(), "channel": choice(*CHANNELS[1:])},
         "non_actionable": listing(text(), nonempty=False),
         "value_curve_points": integer(2),
         "report_contact_shares": listing(fraction(low_open=True)),
@@ -257,8 +260,14 @@ SCHEMA: dict[str, Any] = {
         "target_effect": fraction(low_open=True, high_open=True),
     },
 }
-# the parts of one offer rule (segment.offers[i]); code and text required
-OFFER = {"code": text(), "text": template(), "drivers": names(), "require": mapping()}
+# the parts of one offer rule (segment.offers[i]); code, text and channel required
+OFFER = {
+    "code": text(),
+    "text": template(),
+    "channel": choice(*CHANNELS),
+    "drivers": names(),
+    "require": mapping(),
+}
 
 
 def invalid(key: str, value: Any, allowed: str) -> DataError:
@@ -309,10 +318,11 @@ def _check(key: str, node: Any, value: Any) -> None:
 
 
 def check_offer(key: str, rule: Any) -> None:
-    """One offer rule's parts (OFFER): code and text required, drivers and require optional."""
+    """One offer rule's parts (OFFER): code, text and channel required, drivers and require
+    optional."""
     if not isinstance(rule, dict):
-        raise invalid(key, rule, "a mapping with code, text, drivers, require")
-    for part in ("code", "text"):
+        raise invalid(key, rule, "a mapping with code, text, channel, drivers, require")
+    for part in ("code", "text", "channel"):
         if part not in rule:
             raise missing(f"{key}.{part}", OFFER[part].allowed)
     for part, value in rule.items():

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oneclick.campaign import control
 from oneclick.campaign.drift import training_drift
 from oneclick.core import config, entry, params_schema, writers
 from oneclick.data.cleaning import clean_tables
@@ -46,7 +47,7 @@ from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
 from oneclick.scoring.guard import check_output
 from oneclick.scoring.integrity import Artifacts, load_artifacts
-from oneclick.segment import export
+from oneclick.segment import export, workbook
 from oneclick.segment.selection import (
     AT_RISK,
     PROBABILITY,
@@ -150,11 +151,17 @@ def write_output(
     every = export.customers_sheet(table, mask.to_numpy(), removed, language)
     max_offers = params["segment"]["max_offers"]
     campaign = campaign_table(customers, table, features, max_offers, language)
-    if output_format == "xlsx":
-        sheets = {say(export.SHEETS["campaign"], language): campaign}
+    if output_format == "xlsx":  # as the segment stage's campaign.xlsx, then every customer
+        act, held_out = workbook.split(campaign, customers[control.GROUP])
+        facts = {
+            "campaign": {"control_size": len(held_out)},
+            "segment": {"size": len(customers)},
+            "versions": workbook.versions(),
+        }
+        sheets = workbook.sheets(act, held_out, workbook.about(act, facts, language), language)
         export.write_xlsx({**sheets, say(export.SHEETS["customers"], language): every}, output)
         return [output]
-    export.write_csv_ru(every, output)
+    export.write_csv_ru(every, output)  # the segment table with its group column
     export.write_csv_ru(campaign, segment_file(output))
     return [output, segment_file(output)]
 
@@ -199,7 +206,8 @@ def predict(
         # before anything is read: a refused path costs nothing
         check_output(path, input_dir, model_path, flag)
     params = config.load_params()
-    params_schema.validate(params, ["clean", "shap", "segment", "report"])  # what scoring reads
+    # what scoring reads; campaign: the control group, drawn as the segment stage draws it
+    params_schema.validate(params, ["clean", "shap", "segment", "report", "campaign"])
     timings: dict[str, float] = {}
     # quiet until the input is validated: a bad file gets its error line and nothing else
     with phase(timings, "load_model", quiet=True):
@@ -227,6 +235,7 @@ def predict(
         )
     with phase(timings, "offers"):
         customers = segment_customers(table, mask, shap, values, params["segment"])
+        customers = control.with_groups(customers, params["campaign"])  # no offer for control
         customers[DRIVERS_FROM] = DRIVER_SOURCES[method]
     removed = quality["removed_customers"]["items"]
     counts = {"customers": len(table), "excluded": len(removed), "segment": int(mask.sum())}

@@ -31,6 +31,8 @@ from oneclick.text.formats import say
 
 FIXED_TIME = datetime.datetime(2000, 1, 1)  # workbook created/modified: not the time of the run
 WIDEST = 70  # characters: longer texts wrap in the cell instead of widening the column
+NARROWEST = 10  # characters: a column of short numbers still shows its header's words
+PERCENT = ", %"  # a header ending so holds percentages (95.3): stored as 0.953 shown as 95,3 %
 
 
 SHEETS = {"campaign": ("Кампания", "Campaign"), "customers": ("Все клиенты", "All customers")}
@@ -79,18 +81,26 @@ def _workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     for title, frame in sheets.items():
         sheet = book.create_sheet(title)
         sheet.append([str(c) for c in frame.columns])
+        percents = [str(c).endswith(PERCENT) for c in frame.columns]
+        frame = frame.apply(lambda c: c / 100 if str(c.name).endswith(PERCENT) else c)
         for row in frame.itertuples(index=False):
             sheet.append([_cell(v) for v in row])
         for k, column in enumerate(frame.columns, start=1):
             letter, fmt = get_column_letter(k), _number_format(frame[column])
-            longest = max([len(str(column)), *(len(str(v)) for v in frame[column])])
-            sheet.column_dimensions[letter].width = min(longest, WIDEST) + 2
+            fmt = "0.0%" if percents[k - 1] else fmt
+            # the values set the width, not the header (it wraps): a long header on a column of
+            # short numbers would otherwise make the sheet several screens wide
+            longest = max([0, *(len(str(v)) for v in frame[column])])
+            longest_word = max(len(word) for word in str(column).split() or [""])
+            width = min(max(longest, longest_word, NARROWEST), WIDEST)
+            sheet.column_dimensions[letter].width = width + 2
             for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
                 if fmt:
                     cell.number_format = fmt
                 elif longest > WIDEST:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
             sheet.cell(1, k).font = Font(bold=True)
+            sheet.cell(1, k).alignment = Alignment(wrap_text=True, vertical="top")
         for cells in sheet.iter_rows():
             for cell in cells:  # openpyxl makes text starting with "=" a formula: keep it text
                 if cell.data_type == "f":

@@ -9,6 +9,7 @@ from typing import Any
 from oneclick.campaign.segment_text import segment_section
 from oneclick.core.escaping import markdown_text
 from oneclick.data.contract import ID
+from oneclick.segment import workbook
 from oneclick.segment.offers import SOURCES
 from oneclick.text import formats
 from oneclick.text import vocabulary as vocab
@@ -20,9 +21,9 @@ PHRASES = {
         "generated": "Отчёт собран из `reports/segment.json`; не править вручную. Страница для "
         "маркетинга: `reports/segment.html`; список для кампании: `data/segment/campaign.xlsx`.",
         "segment": "## Сегмент",
-        "threshold": "- вероятность снижения активности не ниже {x} (вероятности честные: клиента "
-        "обучающей части оценивает модель, которая его не видела, тестового — итоговая модель);",
-        "profit": "- прибыль не ниже {x} у.е. в месяц (квантиль {q} прибыли всех оценённых "
+        "threshold": "- вероятность снижения активности не ниже {x} (вероятность каждого клиента "
+        "дала модель, которая не видела его при обучении);",
+        "profit": "- прибыль не ниже {x} у.е. в месяц (не меньше, чем у {q} всех оценённых "
         "клиентов);",
         "promo": "- доля акционных покупок не ниже {x};",
         "carry": "**{n} клиентов ({share} из {total}) несут {risk} всей ожидаемой прибыли под "
@@ -31,7 +32,7 @@ PHRASES = {
         "rows": ["клиентов", "средняя вероятность снижения", "прибыль всего, у.е. в месяц",
                  "прибыль в среднем, у.е. в месяц", "ожидаемая прибыль под риском всего, у.е. "
                  "в месяц", "ожидаемая прибыль под риском в среднем, у.е. в месяц"],
-        "why": "## Почему уходят: главная причина снижения (SHAP)",
+        "why": "## Почему уходят: главная причина снижения",
         "feature": "признак", "customers": "клиентов", "level": "значение",
         "differs": "## Чем сегмент отличается от остальных (наибольшие стандартизованные разницы)",
         "rest": "остальные",
@@ -62,10 +63,10 @@ PHRASES = {
         "generated": "Generated from `reports/segment.json`; do not edit by hand. Page for "
         "marketing: `reports/segment.html`; campaign list: `data/segment/campaign.xlsx`.",
         "segment": "## The segment",
-        "threshold": "- probability of decline at least {x} (honest probabilities: out-of-fold "
-        "for training customers, the final model for test customers);",
-        "profit": "- profit at least {x} c.u. per month (the {q} quantile of profit over all "
-        "scored customers);",
+        "threshold": "- probability of decline at least {x} (each customer's probability comes "
+        "from a model that did not see them in training);",
+        "profit": "- profit at least {x} c.u. per month (no less than for {q} of all scored "
+        "customers);",
         "promo": "- share of promo purchases at least {x};",
         "carry": "**{n} customers ({share} of {total}) carry {risk} of all expected profit at "
         "risk** (probability of decline times profit).",
@@ -169,7 +170,7 @@ def facts(m: dict[str, Any], language: str) -> dict[str, Any]:
     rules_lines = [
         t["threshold"].format(x=fraction(rules["threshold"], lang)),
         t["profit"].format(
-            x=money(rules["profit_cut"], lang), q=fraction(rules["profit_quantile"], lang)
+            x=money(rules["profit_cut"], lang), q=percent(rules["profit_quantile"], lang)
         ),
     ] + ([t["promo"].format(x=fraction(promo, lang))] if promo is not None else [])
     return {
@@ -212,7 +213,9 @@ def render(m: dict[str, Any], language: str = "en") -> str:
     """reports/segment.md from the metrics dict. Depends on the dict's content only, not its key
     order, so reports/segment.json re-renders it exactly."""
     t, f = PHRASES[language], facts(m, language)
-    lines = [t["title"], "", t["generated"], "", t["segment"], "", *f["rules"], "", f["carry"]]
+    first = [x for line in workbook.lines(m, language) for x in (line, "")]  # control, versions
+    lines = [t["title"], "", *first, t["generated"], "", t["segment"], "", *f["rules"], ""]
+    lines += [f["carry"]]
     lines += ["", *table(t["columns"], f["figures"]), "", t["why"], ""]
     lines += [*table([t["feature"], t["customers"]], f["drivers"]), "", t["differs"], ""]
     lines += table([t["feature"], t["level"], t["columns"][1], t["rest"]], f["highlights"])

@@ -4,7 +4,9 @@ A rule names the drivers it answers (features whose SHAP value pushes the custom
 decline), optional conditions on the customer's own values (allow_messages: да) and a text that
 may quote the customer's values ({favourite_category}). A customer gets the rules matching the
 decline drivers among their top ones (strongest first, at most max_offers); if none matches, the
-first rule matching any driver further down; if still none, the fallback offer.
+first rule matching any driver further down; if still none, the fallback offer. Each offer
+reaches the customer through its `channel`; a message (mailing, reminder) only a customer who
+consented to messages (CONSENT), so the others get the best offer their channels allow.
 
 decline_drivers/assign_offers state the rule for one customer (and are the tests' reference);
 decline_order/assign_offers_bulk apply it to a whole segment at once with arrays (a million
@@ -32,12 +34,15 @@ FEW = 8  # a list of known names this short is worth printing in full
 CATEGORIES = {c.name: c.categories for f in INPUT_FILES for c in f.columns if c.categories}
 TOP, FURTHER, FALLBACK = "top drivers", "further drivers", "fallback"
 SOURCES = (TOP, FURTHER, FALLBACK)
+MESSAGE = "message"  # the channel that needs the customer's consent
+CONSENT = ("allow_messages", "да")  # the customer's column and the value that means consent
 
 
 @dataclass(frozen=True)
 class Offer:
     code: str
     text: str
+    channel: str
     drivers: tuple[str, ...] = ()
     require: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -90,7 +95,9 @@ def parse_offers(
             _check_names(allowed, known, f"{where}.require.{column}", "value")
         quoted = params_schema.placeholders(rule["text"]) or set()  # syntax: check_offer
         _check_names(quoted, columns, f"{where}.text", "customer column")
-        offers.append(Offer(rule["code"], rule["text"], drivers, require))
+        offers.append(Offer(rule["code"], rule["text"], rule["channel"], drivers, require))
+    if offers[-1].channel == MESSAGE:  # the fallback reaches everyone, consent or not
+        raise params_schema.invalid(f"{PARAMS}.fallback_offer.channel", MESSAGE, "site or app")
     codes = [o.code for o in offers]
     if len(set(codes)) < len(codes):
         raise params_schema.invalid(f"{PARAMS}.offers", codes, "each offer code once")
@@ -104,8 +111,13 @@ def decline_order(shap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _requirement_met(offer: Offer, customers: pd.DataFrame) -> np.ndarray:
+    """Per customer: the offer may go to them (its `require` holds, and consent for a message)."""
+    require = dict(offer.require)
+    if offer.channel == MESSAGE:
+        column, consent = CONSENT
+        require[column] = tuple(v for v in require.get(column, (consent,)) if v == consent)
     met = np.ones(len(customers), dtype=bool)
-    for column, allowed in offer.require.items():  # params list values as text
+    for column, allowed in require.items():  # params list values as text
         met &= np.array([str(v) in allowed for v in customers[column].tolist()], dtype=bool)
     return met
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from oneclick.core import writers
+from oneclick.segment import workbook
 from oneclick.segment.markdown import PHRASES, facts
 from oneclick.segment.words import header
 from oneclick.text import vocabulary as vocab
-from oneclick.text.formats import money, number, say
+from oneclick.text.formats import count, money, number, say
 
 STYLE = """body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1100px;
 color:#222;line-height:1.45}h1{font-size:1.7em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}
@@ -34,7 +36,7 @@ WORDS = {  # (ru, en): what the page adds to the Markdown report's phrases
     "who": ("Кто в сегменте", "Who is in the segment"),
     "why": ("Почему они уходят", "Why they slip"),
     "why_note": ("Главная причина клиента — признак, который сильнее всего поднимает его "
-                 "вероятность снижения активности (по SHAP). Ниже: чем клиенты сегмента "
+                 "вероятность снижения активности. Ниже: чем клиенты сегмента "
                  "отличаются от остальных.", "A customer's strongest driver is the feature that "
                  "raises their probability of decline most (SHAP). Below: how segment customers "
                  "differ from the rest."),
@@ -46,6 +48,11 @@ WORDS = {  # (ru, en): what the page adds to the Markdown report's phrases
                    "contacted from the highest risk down."),
     "offers": ("Предложения", "Offers"),
     "text": ("текст для клиента", "text for the customer"),
+    "channel": ("канал", "channel"),
+    "by_channel": ("Предложений по каналам: ", "Offers by channel: "),
+    "consent": ("Сообщение получает только клиент с согласием на сообщения; остальным — лучшее "
+                "предложение на сайте или в приложении.", "A message goes only to a customer who "
+                "consented to messages; the others get the best offer on the site or in the app."),
     "whose": (" клиента", " of the customer"),
     "top": ("Главные клиенты и их причины", "Top customers and their reasons"),
     "reasons": ("причины снижения", "decline drivers"),
@@ -97,6 +104,11 @@ def _template(text: str, language: str) -> str:
     return text.format_map(names)
 
 
+def _code(text: str) -> str:
+    """`x` spans (versions, commands) as <code>x</code>."""
+    return re.sub(r"`([^`<]*)`", r"<code>\1</code>", text)
+
+
 def _list(lines: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{_e(x.removeprefix('- '))}</li>" for x in lines) + "</ul>"
 
@@ -126,13 +138,23 @@ def render(
 ) -> str:
     """The page: metrics m, the campaign table (top rows shown), plots by key, the offer rules."""
     t, f, lang = PHRASES[language], facts(m, language), language
+    first = workbook.lines(m, lang)
     seg = m["segment"]
     money_at_risk = money(seg["expected_profit_at_risk_total"], lang)
     lead = f"{f['carry'].replace('**', '')} {say(WORDS['lead'], lang, money=money_at_risk)}"
     texts = {o["code"]: o["text"] for o in offers}
+    channels = {o["code"]: o["channel"] for o in offers}
+    channel_names = {code: say(vocab.CHANNELS[c], lang) for code, c in channels.items()}
     offer_rows = [
-        [_e(name), _e(_template(texts.get(code, ""), lang)), n] for code, name, n in f["offers"]
+        [_e(name), _e(_template(texts.get(code, ""), lang)), _e(channel_names.get(code, "")), n]
+        for code, name, n in f["offers"]
     ]
+    by_channel = {c: 0 for c in vocab.CHANNELS}
+    for code, n in m["offers"]["by_code"].items():
+        by_channel[channels[code]] += n
+    channel_line = say(WORDS["by_channel"], lang) + "; ".join(
+        f"{say(vocab.CHANNELS[c], lang)}: {count(n)}" for c, n in by_channel.items()
+    )
     pictures = {
         k: _figure(p, _caption(k, lang), k.startswith("profile_")) for k, p in images.items()
     }
@@ -142,6 +164,7 @@ def render(
     body = [
         f"<h1>{_e(say(WORDS['title'], lang))}</h1>",
         f'<p class="lead">{_e(lead)}</p>',
+        *(f'<p class="lead">{_code(_e(x))}</p>' for x in first),  # whom not to contact, versions
         f"<h2>{_e(say(WORDS['who'], lang))}</h2>",
         _list(f["rules"]),
         _table(t["columns"], escaped["figures"], {1, 2}),
@@ -157,7 +180,12 @@ def render(
         f"<p>{_e(say(WORDS['curve_note'], lang))}</p>",
         _list(f["curve"]),
         f"<h2>{_e(say(WORDS['offers'], lang))}</h2>",
-        _table([t["offer"], say(WORDS["text"], lang), t["customers"]], offer_rows, {2}),
+        _table(
+            [t["offer"], say(WORDS["text"], lang), say(WORDS["channel"], lang), t["customers"]],
+            offer_rows,
+            {3},
+        ),
+        f"<p>{_e(channel_line)}. {_e(say(WORDS['consent'], lang))}</p>",
         f"<p>{_e(f['found'])}</p>",
         f"<h2>{_e(say(WORDS['top'], lang))}</h2>",
         _table(top_head, _top_rows(campaign.head(len(m["top_customers"])), lang), {1, 2, 3}),

@@ -141,6 +141,11 @@ SOURCES = {
 EXCLUDED = ("исключён", "excluded")  # status prefix of an excluded customer
 YES_NO = {True: ("да", "yes"), False: ("нет", "no")}
 # Campaign groups (oneclick/campaign/control.py): who gets the offer, who is held out to measure it
+CHANNELS = {  # params.yaml segment.offers[].channel: how an offer reaches the customer
+    "message": ("сообщение (нужно согласие)", "message (needs consent)"),
+    "site": ("на сайте", "on the site"),
+    "app": ("в приложении", "in the app"),
+}
 GROUPS = {
     "treatment": ("получает предложение", "gets the offer"),
     "control": ("контроль: без предложения", "control: no offer"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -73,8 +74,9 @@ def test_segment_section_states_the_figures_and_only_metrics() -> None:
     }
     metrics = json.loads(json.dumps({"campaign": m, "segment": seg}))
     text = "\n".join(segment_section(metrics))
-    assert f"**{m['min_detectable_drop']:.2f}**" in text
+    assert f"**{m['min_detectable_drop']:.2f}**".replace(".", ",") in text
     assert f"**{m['size_needed']}**" in text
-    stray = [x for x in numbers_in(text) if x not in renderings(metrics)]
+    decimal_points = re.sub(r"(?<=\d),(?=\d)", ".", text)  # the Russian text: decimal commas
+    stray = [x for x in numbers_in(decimal_points) if x not in renderings(metrics)]
     assert not stray, stray
     assert segment_section({"segment": seg}) == []

@@ -263,7 +263,13 @@ def test_scoring_the_pipeline_input_lists_every_customer(
     segment = pd.read_csv(predict.segment_file(sample_scores))
     assert len(segment) > 0 and sorted(segment[ID]) == sorted(in_segment)
     assert segment[AT_RISK].is_monotonic_decreasing
-    assert segment["offers"].notna().all() and segment["offer_codes"].notna().all()
+    treated = segment["group"] == "treatment"  # drawn as the segment stage draws it
+    assert 0 < (~treated).sum() < treated.sum()
+    assert (
+        segment.loc[treated, "offers"].notna().all()
+        and segment["offer_codes"][treated].notna().all()
+    )
+    assert segment.loc[~treated, "offer_codes"].isna().all()  # the control group: no offer
 
 
 def test_test_customers_get_the_probabilities_evaluate_gave_them(
@@ -332,7 +338,11 @@ def test_spreadsheet_formats_hold_the_same_tables_in_words(
     everyone = read_csv_ru(written["csv-ru"])
     campaign = read_csv_ru(predict.segment_file(written["csv-ru"]))
     assert_same_table(read_xlsx(written["xlsx"], "Все клиенты"), everyone)
-    assert_same_table(read_xlsx(written["xlsx"], "Кампания"), campaign)
+    group = campaign.pop("Группа кампании")  # csv-ru: the segment with its group column
+    to_contact = campaign[group == "получает предложение"].reset_index(drop=True)
+    assert_same_table(read_xlsx(written["xlsx"], "Кампания"), to_contact)  # treated only
+    held_out = read_xlsx(written["xlsx"], "Контроль — не связываться")
+    assert held_out[ID].tolist() == campaign.loc[group != "получает предложение", ID].tolist()
     code = pd.read_csv(sample_scores)
     assert everyone[ID].tolist() == code[ID].tolist()
     in_segment = code["in_segment"].eq(True).sum()  # the column holds True/False/NaN

@@ -28,20 +28,23 @@ matplotlib.use("Agg")
 
 ALLOWED_LATIN = {"SHAP", "id", "Excel", "CSV"}
 OFFERS = [
-    {"code": "promo_category_discount", "drivers": ["promo_share"],
+    {"code": "promo_category_discount", "channel": "site", "drivers": ["promo_share"],
      "text": "Скидка в категории ({favourite_category})"},
-    {"code": "relevant_mailings", "drivers": ["marketing_6m"], "require": {"allow_messages": "да"},
+    {"code": "relevant_mailings", "channel": "message", "drivers": ["marketing_6m"],
      "text": "Рассылки"},
-    {"code": "personal_recommendations", "drivers": ["pages_per_visit"], "text": "Рекомендации"},
+    {"code": "personal_recommendations", "channel": "site", "drivers": ["pages_per_visit"],
+     "text": "Рекомендации"},
 ]  # fmt: skip
 PARAMS = {
     "threshold": 0.5, "profit_quantile": 0.3, "min_promo_share": None, "drivers_listed": 2,
     "max_offers": 2, "offers": OFFERS,
-    "fallback_offer": {"code": "category_coupon", "text": "Купон ({favourite_category})"},
+    "fallback_offer": {"code": "category_coupon", "channel": "site",
+                       "text": "Купон ({favourite_category})"},
     "non_actionable": ["tenure_days"], "value_curve_points": 11,
     "report_contact_shares": [0.1, 0.5], "profile_highlights": 4, "profile_plots": 2,
     "report_top_customers": 3,
 }  # fmt: skip
+EVERY_OFFER = [*OFFERS, PARAMS["fallback_offer"]]
 
 
 # every identifier the code uses that a person must never see in a Russian output
@@ -112,7 +115,7 @@ def test_markdown_and_page_in_russian_have_no_code_names(built, tmp_path: Path) 
     image = tmp_path / "value_curve.png"
     writers.save_figure(plots.plot_value_curve(built["curve"], built["metrics"]["segment"], "ru"),
                         image)  # fmt: skip
-    html = page.render(built["metrics"], campaign, {"value_curve": image}, OFFERS, "ru")
+    html = page.render(built["metrics"], campaign, {"value_curve": image}, EVERY_OFFER, "ru")
     assert untranslated(html) == [], untranslated(html)
     assert "доля акционных покупок" in html and "выше, чем у" in html
 
@@ -128,7 +131,7 @@ def test_page_is_self_contained(built, tmp_path: Path, monkeypatch) -> None:
     images = plots.save_plots(built["table"], built["mask"], built["curve"], built["metrics"],
                               ["promo_share", "favourite_category"], "ru")  # fmt: skip
     campaign = campaign_table(built["customers"], built["table"], built["values"], 2, "ru")
-    html = page.render(built["metrics"], campaign, images, OFFERS, "ru")
+    html = page.render(built["metrics"], campaign, images, EVERY_OFFER, "ru")
     assert "http" not in html and "//" not in re.sub(r"data:image/png;base64,[^\"]+", "", html)
     sources = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)
     assert len(sources) == len(images) and all(
@@ -161,8 +164,15 @@ def test_plot_labels_are_russian_names(built) -> None:
 
 
 def read_xlsx(path: Path, sheet: str) -> pd.DataFrame:
-    rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].values)
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    """A sheet as its table; a percentage column (stored 0.953, shown 95,3 %) as 95.3."""
+    cells = openpyxl.load_workbook(path)[sheet]
+    rows = list(cells.values)
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    for k, column in enumerate(frame.columns, start=1):
+        if str(column).endswith(export.PERCENT) and len(frame):
+            assert cells.cell(2, k).number_format == "0.0%"
+            frame[column] = (frame[column].astype(float) * 100).round(6)
+    return frame
 
 
 def read_csv_ru(path: Path) -> pd.DataFrame:
@@ -230,6 +240,7 @@ def test_segment_stage_writes_russian_outputs(reproduced_project: Path) -> None:
     customers = pd.read_csv(repo / "data/segment/customers.csv")
     csv = read_csv_ru(repo / "data/segment/campaign.csv")
     assert_same_table(read_xlsx(repo / "data/segment/campaign.xlsx", "Кампания"), csv)
-    assert csv[ID].tolist() == customers[ID].tolist()
-    np.testing.assert_allclose(csv["Прибыль, у.е. в месяц"], customers[PROFIT].round(2))
+    treated = customers[customers["group"] == "treatment"]  # the control group is not listed
+    assert csv[ID].tolist() == treated[ID].tolist()
+    np.testing.assert_allclose(csv["Прибыль, у.е. в месяц"], treated[PROFIT].round(2))
     assert untranslated(cells(csv)) == [], untranslated(cells(csv))

@@ -22,14 +22,15 @@ from oneclick.text import vocabulary as vocab
 from oneclick.text.formats import LANGUAGES, money
 
 OFFERS = [
-    {"code": "promo_category_discount", "drivers": ["promo_share"],
+    {"code": "promo_category_discount", "channel": "site", "drivers": ["promo_share"],
      "text": "Discount in {favourite_category}"},
-    {"code": "relevant_mailings", "drivers": ["marketing_6m"], "require": {"allow_messages": "да"},
+    {"code": "relevant_mailings", "channel": "message", "drivers": ["marketing_6m"],
      "text": "Mailings"},
-    {"code": "personal_recommendations", "drivers": ["pages_per_visit", "minutes_current"],
+    {"code": "personal_recommendations", "channel": "site",
+     "drivers": ["pages_per_visit", "minutes_current"],
      "text": "Recommendations"},
 ]  # fmt: skip
-FALLBACK = {"code": "category_coupon", "text": "Coupon in {favourite_category}"}
+FALLBACK = {"code": "category_coupon", "channel": "site", "text": "Coupon in {favourite_category}"}
 PARAMS = {
     "threshold": 0.7, "profit_quantile": 0.5, "min_promo_share": None, "drivers_listed": 2,
     "max_offers": 2, "offers": OFFERS, "fallback_offer": FALLBACK,
@@ -101,7 +102,7 @@ def test_parse_offers_rejects_bad_rules() -> None:
         "relevant_mailings",
         "personal_recommendations",
     ] and fallback.code == "category_coupon"
-    assert offers[1].require == {"allow_messages": ("да",)}
+    assert offers[1].channel == "message" and fallback.channel == "site"
     bad = [{**OFFERS[0], "drivers": ["tenure_days"]}]
     with pytest.raises(
         DataError,
@@ -115,7 +116,38 @@ def test_parse_offers_rejects_bad_rules() -> None:
     with pytest.raises(DataError, match="expected each offer code once"):
         of.parse_offers([OFFERS[0], OFFERS[0]], FALLBACK, columns, [])
     with pytest.raises(DataError, match=r"drivers: missing"):
+        rule = {"code": "cart_reminder", "text": "y", "channel": "message"}
+        of.parse_offers([rule], FALLBACK, columns, [])
+    with pytest.raises(DataError, match=r"offers\[0\]\.channel: missing; expected one of"):
         of.parse_offers([{"code": "cart_reminder", "text": "y"}], FALLBACK, columns, [])
+    with pytest.raises(DataError, match=r'channel: "email" is not allowed; expected one of mes'):
+        of.parse_offers([{**OFFERS[0], "channel": "email"}], FALLBACK, columns, [])
+    with pytest.raises(DataError, match=r"fallback_offer\.channel: .* expected site or app"):
+        of.parse_offers(OFFERS, {**FALLBACK, "channel": "message"}, columns, [])
+
+
+@pytest.mark.parametrize(("size", "seed"), [(50, 1), (3000, 7)])
+def test_a_message_offer_never_goes_to_a_customer_without_consent(size: int, seed: int) -> None:
+    """Generated customers and SHAP values: whatever their drivers, a customer with
+    allow_messages = нет gets no message offer, yet still an offer (another channel's)."""
+    rng = np.random.default_rng(seed)
+    features = ["promo_share", "marketing_6m", "pages_per_visit", "minutes_current"]
+    customers = pd.DataFrame(
+        {
+            "allow_messages": rng.choice(["да", "нет"], size),
+            "favourite_category": "Косметика и аксессуары",
+        }
+    )
+    offers, fallback = of.parse_offers(OFFERS, FALLBACK, set(customers.columns), [])
+    order, count = of.decline_order(rng.normal(size=(size, len(features))))
+    chosen, _ = of.assign_offers(order, count, features, customers, offers, 2, 2)
+    every = [*offers, fallback]
+    channels = np.array([[every[k].channel if k >= 0 else "" for k in row] for row in chosen])
+    messaged = (channels == "message").any(axis=1)
+    consent = customers["allow_messages"].to_numpy() == "да"
+    assert not (messaged & ~consent).any()
+    assert messaged[consent].any()  # the rule is not vacuous: consenting customers get them
+    assert (chosen[:, 0] >= 0).all()  # everyone still gets an offer
 
 
 @pytest.mark.parametrize(
