@@ -71,9 +71,9 @@ predict: $(STAMP)  ## score a period: INPUT=dir OUTPUT=file [ARGS=...]
 bench: $(STAMP)  ## scoring at 10k/100k/1M customers -> bench/RESULTS.md
 	python -m bench.bench_scale --markdown bench/RESULTS.md $(ARGS)
 
-# Cold `dvc repro` on the real files, forced shap, segment-only rerun: wall seconds
-bench-repro: $(STAMP)  ## cold dvc repro on the real files (seconds)
-	python -m bench.bench_repro $(ARGS)
+# The pipeline on the real files: import floor, cold/no-op repro, forced shap/evaluate, experiments
+bench-repro: $(STAMP)  ## pipeline cost on the real files -> bench/REPRO.md
+	python -m bench.bench_repro --markdown bench/REPRO.md $(ARGS)
 
 # Our procedure vs the published configurations on the protocol's folds (real files)
 bench-peers: $(STAMP)  ## our procedure vs the published ones -> bench/PEERS.md

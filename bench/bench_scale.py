@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from oneclick.core import entry, errors, paths, writers
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -124,15 +126,21 @@ def machine() -> dict[str, str]:
 
 
 def model_description() -> str:
-    """The scored model as metrics/train.json describes it (family, parameters, calibration)."""
+    """The scored procedure: params.yaml's train members and metrics/train.json's fitted stack."""
     path = paths.METRICS_DIR / "train.json"
     if not path.is_file():
         return "unknown (no metrics/train.json)"
-    train = json.loads(path.read_text(encoding="utf-8"))
-    winner = train.get("winner", {})
-    params = ", ".join(f"{k}={v}" for k, v in winner.get("params", {}).items())
-    calibration = train.get("calibration", {}).get("chosen")
-    return f"{winner.get('family')} ({params}); calibration: {calibration}"
+    fitted = json.loads(path.read_text(encoding="utf-8"))
+    train = yaml.safe_load((paths.ROOT / "params.yaml").read_text(encoding="utf-8"))["train"]
+    members = "; ".join(
+        f"{name} ({', '.join(f'{k}={v}' for k, v in train[name].items())}, "
+        f"meta weight {fitted['meta_weight'][name]:.3f})"
+        for name in fitted["meta_weight"]
+    )
+    return (
+        f"stack of {members}; meta logistic regression C={train['meta']['C']}; "
+        f"SVC keeps {fitted['svc_features_kept']} features"
+    )
 
 
 def table(results: list[dict]) -> str:
