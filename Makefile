@@ -46,9 +46,10 @@ test: $(STAMP)  ## the test suite
 test-fast: $(STAMP)  ## the unit tests only (no reproduced project, no slow tests)
 	python -m pytest -q -m "not pipeline and not slow"
 
-lint: $(STAMP)  ## ruff check and format check
+lint: $(STAMP)  ## ruff check, format check and mypy (config: pyproject.toml)
 	ruff check .
 	ruff format --check .
+	mypy
 
 # Reviewer tooling (oneclick/review/, the `oneclick` command): offline plots and the pull-request
 # report, both git-ignored.

@@ -6,6 +6,8 @@ Logic: oneclick/model/evaluation.py, oneclick/model/protocol.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from oneclick.core import config, entry, params_schema, paths, provenance, writers
@@ -34,7 +36,9 @@ def main() -> None:
 
     test_proba = predict_declined(model, test[columns])
     samples, seed = setting["bootstrap_samples"], procedure["random_state"]
-    metrics = {"test": test_figures(y_test, test_proba, setting["threshold"], samples, seed)}
+    metrics: dict[str, dict[str, Any]] = {
+        "test": test_figures(y_test, test_proba, setting["threshold"], samples, seed)
+    }
 
     everyone = protocol_inputs(train, test)
     X, y, groups = everyone[columns], everyone[LABEL], everyone[GROUP]

@@ -16,7 +16,10 @@ from oneclick.core.paths import DVC_FILE, PARAMS_FILE
 _ABSENT = object()  # a key params.yaml does not hold
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # C: fast
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: fast
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """YAML's safe loader refusing a key written twice in one mapping (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

@@ -61,7 +61,7 @@ def _mixed_words(text: str) -> list[str]:
             continue
         main = max(set(scripts), key=scripts.count)
         odd = "".join(dict.fromkeys(c for c in word if _script(c) not in (main, None)))
-        others = {_script(c) for c in odd}
+        others = {s for c in odd if (s := _script(c))}
         notes.append(f"{'/'.join(sorted(others)).title()} {odd} in a {main.title()} word")
     return notes
 

@@ -102,7 +102,7 @@ def pipeline_paths(root: Path = paths.ROOT) -> Iterator[tuple[str, str, str]]:
         return
     pipeline = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
     params_file = root / paths.PARAMS_FILE.name
-    params = {}
+    params: dict[str, Any] = {}
     if params_file.is_file():
         params = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
     for stage, record in (pipeline.get("stages") or {}).items():

@@ -110,7 +110,7 @@ def to_integer(
             f"{label}: value(s) {shown(values, outside)} outside the allowed range "
             f"[{low}, {high}] at {where(outside, ids)}"
         )
-    if column.kind == "id" and text is not None:
+    if column.kind == "id" and codes is not None:
         check_spellings(text, ints, codes, label)
     return pd.Series(rows(ints), index=values.index)
 

@@ -92,7 +92,8 @@ def validate_tables(
     raw: dict[str, pd.DataFrame], require_target: bool = True
 ) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
     """All four raw tables -> typed English-named tables and a report of what was fixed."""
-    tables, report = {}, {"fixes": {}, "exact_duplicate_rows": {}, "rows_in": {}}
+    tables: dict[str, pd.DataFrame] = {}
+    report: dict[str, dict] = {"fixes": {}, "exact_duplicate_rows": {}, "rows_in": {}}
     for spec in INPUT_FILES:
         if spec.key not in raw:
             raise DataError(f"{spec.filename}: table is missing")

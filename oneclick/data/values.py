@@ -53,7 +53,7 @@ def normalise(
         for v, target in sorted(mapping.items(), key=lambda item: str(item[0]))
         if v != target
     }
-    position = {value: i for i, value in enumerate(column.categories)}
+    position: dict[str | None, int] = {value: i for i, value in enumerate(column.categories)}
     lookup = np.array([position.get(mapping.get(v), -1) for v in raw.cat.categories], "int64")
     fixed = pd.Categorical.from_codes(lookup[codes], categories=list(column.categories))
     return pd.Series(fixed, index=values.index), fixes

@@ -8,7 +8,7 @@ statistics: kernel factors that multiply (RBF SVC), squared distances that add (
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numba
@@ -39,7 +39,7 @@ class Leaf:
     readout: np.ndarray | None = None
     intercept: float = 0.0
     dtype: type = np.float32  # of path interiors; endpoints are always float64
-    blocks: list[np.ndarray] | None = None
+    blocks: list[np.ndarray] = field(default_factory=list)  # set by the explainer
     # fused path interiors: paths(stats (rows, features, D), perms, rest) -> (paths, rows,
     # features - 1) responses, the same as building every hybrid and calling respond
     paths: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None

@@ -64,6 +64,8 @@ def _blocks(transform: Any, background: pd.DataFrame) -> list[np.ndarray]:
         kept = fitted[-1].get_support()
         position = np.cumsum(kept) - 1
         return [position[b[kept[b]]] for b in _blocks(fitted[:-1].transform, background)]
+    if fitted is None:  # a plain function, no estimator behind it
+        return feature_blocks(transform, probe_rows(background))
     try:
         names = tuple(fitted.get_feature_names_out(list(background.columns)))
     except (AttributeError, ValueError, TypeError):
@@ -125,7 +127,7 @@ class PathExplainer:
         self.model = model
         self.f_background = model.predict_proba(background.iloc[used])[:, 1][rows]
         self.base = float(self.f_background.mean())
-        self.rest = []  # per leaf: the background side of every interior hybrid
+        self.rest: list[np.ndarray] = []  # per leaf: the background side of every interior hybrid
         for leaf in self.leaves:
             stats = leaf.encode(leaf.transform(background.iloc[used]), leaf.blocks)
             ordered = stats[rows[:, None], self.perms][:, ::-1]
@@ -158,7 +160,8 @@ class PathExplainer:
         elif leaf.product and leaf.readout is not None:
             out = _readout_paths(stats.astype(leaf.dtype), perms, rest) + leaf.intercept
         else:
-            by_feature = stats.astype(leaf.dtype).transpose(1, 0, 2)  # (features, rows, D)
+            # (features, rows, D)
+            by_feature: np.ndarray = stats.astype(leaf.dtype).transpose(1, 0, 2)
             out = np.empty((len(perms), len(stats), self.n_features - 1))
             swapped = by_feature[perms[:, 0]]  # running combination of swapped-in features
             for t in range(self.n_features - 1):

@@ -102,7 +102,7 @@ def canonical(archive: bytes) -> bytes:
             if isinstance(node.get("__id__"), int) and node["__id__"] in ids:
                 kept = {key: node[key] for key in _REFERENCE_KEYS if key in node}
                 return kept | {"__id__": ids[node["__id__"]]}
-            out = {}
+            out: dict[str, Any] = {}
             for key, value in node.items():
                 if key == "__id__" and isinstance(value, int):
                     out[key] = ids.setdefault(value, next(numbers))

@@ -33,7 +33,8 @@ EMBED_OPTIONS = {"actions": {"export": True, "source": True, "compiled": False, 
 
 def named_plots(dvc_yaml: dict[str, Any]) -> tuple[list[str], set[str]]:
     """Ids of the top-level plots in dvc.yaml and the data files they draw from."""
-    ids, files = [], set()
+    ids: list[str] = []
+    files: set[str] = set()
     for entry in dvc_yaml.get("plots") or []:
         name, props = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
         ids.append(name)
@@ -123,7 +124,8 @@ def offline_plots(base: str | None, out_dir: str) -> None:
     _, skip = named_plots(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8")))
     plots = select_plots(fetch_plots(base, out), skip)
     template = offline_template(
-        TEMPLATE.read_text(encoding="utf-8"), vl_convert.javascript_bundle()
+        TEMPLATE.read_text(encoding="utf-8"),
+        vl_convert.javascript_bundle(),  # type: ignore[call-arg]  # optional at runtime
     )
     write_text(template, out / "offline_template.html")
     write_text(page(template, plot_sections(plots)), out / "index.html")

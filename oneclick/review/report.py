@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,7 @@ def build_report(
     metrics: dict,
     images: list[tuple[str, str]],
     raw_url: str | None = None,
-    verdicts: list[dict[str, Any]] = (),
+    verdicts: Sequence[dict[str, Any]] = (),
     head: str = WORKSPACE,
 ) -> str:
     """The report's Markdown from DVC's params/metrics diffs and (title, relative path) images."""
@@ -201,24 +202,25 @@ def render_images(
     base: str, head: str, metrics: dict, comparison: Comparison, images_dir: Path, report_dir: Path
 ) -> list[tuple[str, str]]:
     """Write base-vs-head charts and the head's own SHAP images, one file each; (title, path)."""
-    files: dict[Path, tuple[str, bytes | None, dict[str, Any] | None]] = {}
+    files: dict[Path, tuple[str, bytes | dict[str, Any]]] = {}
 
-    def add(title: str, path: Path, data: bytes | None = None, spec: dict | None = None) -> None:
+    def add(title: str, path: Path, image: bytes | dict[str, Any]) -> None:
+        """image: the PNG's bytes, or the Vega-Lite spec to render it from"""
         if path in files:  # two images under one name: the second would hide the first
             raise ValueError(f"two report images named {path.name}: {files[path][0]}, {title}")
-        files[path] = (title, data, spec)
+        files[path] = (title, image)
 
-    for title, spec in chart_specs(base, head, metrics, comparison, images_dir):
-        add(title, images_dir / image_name(title), spec=spec)
+    for title, chart in chart_specs(base, head, metrics, comparison, images_dir):
+        add(title, images_dir / image_name(title), chart)
     for image in sorted(SHAP_PLOTS.glob("*.png")):
         add(
             f"SHAP {image.stem} ({head} only)",
             images_dir / f"branch_shap_{image.name}",
             image.read_bytes(),
         )
-    for path, (_, data, spec) in files.items():
-        write_bytes(data if data is not None else render_png(spec), path)
-    return [(title, os.path.relpath(path, report_dir)) for path, (title, _, _) in files.items()]
+    for path, (_, content) in files.items():
+        write_bytes(content if isinstance(content, bytes) else render_png(content), path)
+    return [(title, os.path.relpath(path, report_dir)) for path, (title, _) in files.items()]
 
 
 def report(base: str, out_file: str, images: str, raw_url: str | None = None) -> None:
@@ -235,9 +237,9 @@ def report(base: str, out_file: str, images: str, raw_url: str | None = None) ->
     metrics = dvc_json(["metrics", "diff", base, "--all"])
     comparison = compare(base)
     log.info("rendering report images to %s", images_dir)
-    images = render_images(base, head, metrics, comparison, images_dir, out.parent)
+    written = render_images(base, head, metrics, comparison, images_dir, out.parent)
     text = build_report(
-        base, heading(base, head), params, metrics, images, raw_url, comparison.rows, head
+        base, heading(base, head), params, metrics, written, raw_url, comparison.rows, head
     )
     write_text(text, out)
-    print(f"{out} ({len(images)} images in {images_dir})")
+    print(f"{out} ({len(written)} images in {images_dir})")

@@ -71,7 +71,8 @@ def with_se(value: Any, se: Any) -> str:
 def metric_rows(diff: dict[str, dict]) -> tuple[list[list[str]], list[list[str]]]:
     """Rows (metric, base, head, change) of moved metrics and of unchanged ones; a standard error
     is shown beside its mean (and moves with it), never as a metric of its own."""
-    moved, same = [], []
+    moved: list[list[str]] = []
+    same: list[list[str]] = []
     for path in sorted(diff):
         entries = diff[path]
         for key in sorted(entries):

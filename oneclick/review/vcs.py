@@ -33,7 +33,7 @@ def run_tool(args: list[str], cwd: Path = ROOT) -> str:
     return result.stdout
 
 
-def dvc_json(args: list[str], cwd: Path = ROOT) -> dict[str, Any]:
+def dvc_json(args: list[str], cwd: Path = ROOT) -> Any:  # an object or a list, per command
     """`dvc <args> --json` parsed (DVC prints nothing at all when there is nothing to diff)."""
     out = run_tool([DVC, *args, "--json"], cwd)
     return json.loads(out) if out.strip() else {}

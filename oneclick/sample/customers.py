@@ -117,6 +117,6 @@ def customers(n: int, rng: np.random.Generator) -> pd.DataFrame:
     frame["marketing_current"] = rng.choice(np.array(values), n, p=shares)
     low, high, shape = TENURE
     frame["tenure_days"] = np.round(low + (high - low) * rng.beta(shape, shape, n)).astype(np.int64)
-    mean, sd, low, high = PROFIT
-    frame[c.PROFIT] = np.clip(np.round(rng.normal(mean, sd, n), 2), low, high)
+    mean, sd, least, most = PROFIT
+    frame[c.PROFIT] = np.clip(np.round(rng.normal(mean, sd, n), 2), least, most)
     return frame

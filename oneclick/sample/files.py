@@ -27,7 +27,7 @@ DUPLICATE_RATE = 11 / 1300  # copies under new ids: same features and target, ot
 MISSPELLED_STANDARD_RATE = 10 / 924  # of standard-service customers
 # Rows of a customer in the long files come in one of these period orders (indices into the
 # file's periods), with the store's frequencies.
-MONEY_ORDERS = {
+MONEY_ORDERS: dict[tuple[int, ...], int] = {
     (0, 2, 1): 314,
     (2, 1, 0): 298,
     (1, 0, 2): 288,
@@ -35,7 +35,7 @@ MONEY_ORDERS = {
     (0, 1, 2): 132,
     (2, 0, 1): 123,
 }
-TIME_ORDERS = {(0, 1): 677, (1, 0): 623}
+TIME_ORDERS: dict[tuple[int, ...], int] = {(0, 1): 677, (1, 0): 623}
 
 
 def misspelled(column: c.Column) -> dict[str, str]:

@@ -15,7 +15,8 @@ from oneclick.text import formats
 from oneclick.text import vocabulary as vocab
 from oneclick.text.formats import count, fraction, money, percent
 
-PHRASES = {
+# language -> key -> a phrase (str) or a table's headers (list[str]): Any lets both be used
+PHRASES: dict[str, dict[str, Any]] = {
     "ru": {
         "title": "# Ценные клиенты под риском: кто, почему, что предложить",
         "generated": "Отчёт собран из `reports/segment.json`; не править вручную. Страница для "

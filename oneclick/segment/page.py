@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(head: list[str], rows: list[list[str]], numeric: Set[int] = frozenset()) -> str:
     cells = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for row in rows:
         tds = (f"<td{' class=n' if k in numeric else ''}>{v}</td>" for k, v in enumerate(row))

@@ -90,7 +90,8 @@ def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: s
         bins = np.histogram_bin_edges(shown, bins=20)
         for part, label in parts:  # each group's bars add up to 100%: groups of any size compare
             weights = np.full(int(part.sum()), 100 / max(int(part.sum()), 1))
-            axis.hist(shown[part], bins=bins, weights=weights, alpha=0.5, label=label)
+            # matplotlib's stubs say Sequence[float]; hist takes the ndarray of edges as it is
+            axis.hist(shown[part], bins=bins, weights=weights, alpha=0.5, label=label)  # type: ignore[arg-type]
         axis.set_xlabel(vocab.label(feature, language))
         axis.set_ylabel(say(TEXT["share"], language))
     else:
@@ -99,8 +100,8 @@ def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: s
         for offset, (part, label) in zip((-0.2, 0.2), parts, strict=True):
             shares = column[part].value_counts(normalize=True).reindex(levels, fill_value=0)
             axis.bar(x + offset, 100 * shares.to_numpy(), width=0.4, label=label)
-        shown = [vocab.category(level, language) for level in levels]
-        axis.set_xticks(x, shown, rotation=30, ha="right")
+        names = [vocab.category(level, language) for level in levels]
+        axis.set_xticks(x, names, rotation=30, ha="right")
         axis.set_ylabel(say(TEXT["share"], language))
     name = _capital(vocab.name(feature, language))
     axis.set_title(say(TEXT["vs"], language, name=name))

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from oneclick.data import contract as c
 from oneclick.text.formats import number, say
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Number = TypeVar("Number", float, "pd.Series")  # one value, or a column of them
 
 # unit key -> (ru, en); "percent" values are shares in [0, 1], shown times 100
 UNITS = {
@@ -173,12 +179,12 @@ def category(value: object, language: str) -> str:
     return str(value) if language == "ru" else VALUES_EN.get(str(value), str(value))
 
 
-def shown_number(column: str, value: float) -> float:
+def shown_number(column: str, value: Number) -> Number:
     """A column's value in the unit it is shown in (shares as %)."""
     return 100 * value if TERMS[column].unit == "percent" else value
 
 
-def value_text(column: str, value: object, language: str) -> str:
+def value_text(column: str, value: str | float | None, language: str) -> str:
     """A value with its unit: "62%", "9 мин", "4,73 у.е. в месяц", "«Кухонная посуда»"."""
     if isinstance(value, str):
         return f"«{category(value, language)}»"
