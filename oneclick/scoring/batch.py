@@ -42,7 +42,7 @@ from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, PROFIT
 from oneclick.data.merging import merge_tables
 from oneclick.data.reading import read_raw
-from oneclick.explain.explainers import choose_explainer, explain_model
+from oneclick.explain.explainers import explain_model
 from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
 from oneclick.scoring.guard import check_output
@@ -74,12 +74,12 @@ def score_table(merged: pd.DataFrame, features: pd.DataFrame, proba: np.ndarray)
     return table
 
 
-def driver_method(method: str, segment_size: int, explainer: str) -> str:
-    """`auto`: the shap stage's explainer when it is cheap (a linear model's is exact and fast,
-    or the segment is small), else SHAP borrowed from the nearest explained customers."""
+def driver_method(method: str, segment_size: int) -> str:
+    """`auto`: the shap stage's explainer when the segment is small enough for it to be cheap,
+    else SHAP borrowed from the nearest explained customers."""
     if method != "auto":
         return method
-    return "shap" if explainer == "linear" or segment_size <= AUTO_SHAP_LIMIT else "neighbours"
+    return "shap" if segment_size <= AUTO_SHAP_LIMIT else "neighbours"
 
 
 def segment_shap(
@@ -111,7 +111,7 @@ def segment_drivers(
     mask, _ = select(table, params["segment"])
     ids = table.loc[mask, ID].to_numpy()
     rows = features[mask.to_numpy()]
-    method = driver_method(method, len(rows), choose_explainer(pipeline.model))
+    method = driver_method(method, len(rows))
     entry.log.info("predict: %d segment customers, drivers by %s", len(rows), method)
     shap = segment_shap(method, pipeline, rows, params, chunk_size)
     return mask, pd.DataFrame(shap, index=ids, columns=rows.columns), rows.set_axis(ids), method

@@ -197,14 +197,12 @@ def test_excluded_customers_say_why() -> None:
     assert scoring.excluded_customers([]).empty
 
 
-def test_driver_method_auto_switches_on_segment_size_unless_linear() -> None:
+def test_driver_method_auto_switches_on_segment_size() -> None:
     limit = predict.AUTO_SHAP_LIMIT
-    assert predict.driver_method("auto", limit, "sampled") == "shap"
-    assert predict.driver_method("auto", limit + 1, "sampled") == "neighbours"
-    assert predict.driver_method("auto", limit + 1, "tree") == "neighbours"
-    assert predict.driver_method("auto", 10**9, "linear") == "shap"
-    assert predict.driver_method("shap", 10**9, "sampled") == "shap"
-    assert predict.driver_method("neighbours", 1, "linear") == "neighbours"
+    assert predict.driver_method("auto", limit) == "shap"
+    assert predict.driver_method("auto", limit + 1) == "neighbours"
+    assert predict.driver_method("shap", 10**9) == "shap"
+    assert predict.driver_method("neighbours", 1) == "neighbours"
 
 
 def test_score_table_and_output_table_keep_every_customer_in_id_order() -> None:
