@@ -94,8 +94,8 @@ def _figure(path: Path, caption: str, half: bool) -> str:
 
 def _caption(key: str, language: str) -> str:
     if key.startswith("profile_"):
-        name = vocab.name(key.removeprefix("profile_"), language)
-        return say(WORDS["capt_profile"], language, name=name[:1].upper() + name[1:])
+        name = vocab.title_name(key.removeprefix("profile_"), language)
+        return say(WORDS["capt_profile"], language, name=name)
     return say(WORDS[f"capt_{key}"], language)
 
 

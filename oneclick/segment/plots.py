@@ -42,10 +42,6 @@ TEXT = {  # (ru, en)
 }  # fmt: skip
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any], language: str) -> Figure:
     import matplotlib.pyplot as plt
 
@@ -72,7 +68,7 @@ def plot_drivers(counts: dict[str, int], language: str) -> Figure:
 
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[::-1]
     figure, axis = plt.subplots(figsize=(7, 0.4 * len(ranked) + 1.2))
-    names = [_capital(vocab.name(feature, language)) for feature, _ in ranked]
+    names = [vocab.title_name(feature, language) for feature, _ in ranked]
     axis.barh(names, [n for _, n in ranked], color="tab:red")
     axis.set_xlabel(say(TEXT["customers"], language))
     axis.set_title(say(TEXT["drivers_title"], language))
@@ -103,7 +99,7 @@ def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: s
         names = [vocab.category(level, language) for level in levels]
         axis.set_xticks(x, names, rotation=30, ha="right")
         axis.set_ylabel(say(TEXT["share"], language))
-    name = _capital(vocab.name(feature, language))
+    name = vocab.title_name(feature, language)
     axis.set_title(say(TEXT["vs"], language, name=name))
     axis.legend()
     return figure

@@ -163,14 +163,19 @@ def name(column: str, language: str) -> str:
     return TERMS[column].name(language)
 
 
+def title_name(column: str, language: str) -> str:
+    """A column's name to begin a caption or axis: "Доля акционных покупок"."""
+    text = name(column, language)
+    return text[:1].upper() + text[1:]
+
+
 def unit(column: str, language: str) -> str:
     return say(UNITS[TERMS[column].unit], language)
 
 
 def label(column: str, language: str) -> str:
     """A column's name for a header or axis, capitalised, with its unit: "Прибыль, у.е. в месяц"."""
-    text, shown = name(column, language), unit(column, language)
-    text = text[:1].upper() + text[1:]
+    text, shown = title_name(column, language), unit(column, language)
     return f"{text}, {shown}" if shown else text
 
 
