@@ -1,5 +1,5 @@
 """The shap stage's work: SHAP values for every customer, per original feature, of the very
-probability the segment uses (oneclick.explain.explainers picks and runs the explainer).
+probability the segment uses (oneclick.explain.explainers runs the path explainer).
 
 That probability is the mean of the customer's held-out probabilities over the protocol's
 repeats (data/predictions/scores.csv), so each customer is explained by the models that scored
