@@ -90,7 +90,9 @@ def decompose(
     return [estimator_leaf(estimator, transform, decision)], lambda outputs: outputs[0]
 
 
-def _mix(parts: list[tuple[list[Leaf], Combine]], merge: Callable[[list[np.ndarray]], np.ndarray]):
+def _mix(
+    parts: list[tuple[list[Leaf], Combine]], merge: Callable[[list[np.ndarray]], np.ndarray]
+) -> tuple[list[Leaf], Combine]:
     """Concatenate sub-decompositions; merge receives each part's output."""
     leaves = [leaf for part, _ in parts for leaf in part]
     edges = np.cumsum([0, *(len(part) for part, _ in parts)])
