@@ -6,8 +6,6 @@ Logic: oneclick/model/evaluation.py, oneclick/model/protocol.py.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from oneclick.core import config, entry, params_schema, paths, provenance, writers
@@ -36,9 +34,7 @@ def main() -> None:
 
     test_proba = predict_declined(model, test[columns])
     samples, seed = setting["bootstrap_samples"], procedure["random_state"]
-    metrics: dict[str, dict[str, Any]] = {
-        "test": test_figures(y_test, test_proba, setting["threshold"], samples, seed)
-    }
+    metrics = {"test": test_figures(y_test, test_proba, setting["threshold"], samples, seed)}
 
     everyone = protocol_inputs(train, test)
     X, y, groups = everyone[columns], everyone[LABEL], everyone[GROUP]
@@ -55,7 +51,7 @@ def main() -> None:
         setting["n_jobs"],
     )
     bins = setting["calibration_bins"]
-    metrics["protocol"] = protocol_metrics(scores, y.to_numpy(), held_out, k, bins)
+    metrics["protocol"] = protocol = protocol_metrics(scores, y.to_numpy(), held_out, k, bins)
 
     test_scores = test[[ID, LABEL]].assign(probability=test_proba)  # for paired comparisons
     with writers.together():
@@ -69,7 +65,6 @@ def main() -> None:
         writers.write_csv(fold_table(everyone, folds), paths.FOLDS_FILE)
         provenance.write_record("evaluate", params)
         config.check_unchanged("evaluate", params)
-    protocol = metrics["protocol"]
     entry.log.info(
         "evaluate: %d folds, ROC-AUC %.3f (SE %.3f), out-of-fold log-loss %.3f, Brier %.3f",
         protocol["folds"],
