@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from oneclick.campaign.control import CONTROL, GROUP, PROBABILITY, TREATMENT
@@ -75,7 +76,7 @@ def campaign_rows(
             CHANNEL: offer.map(channels(params)).fillna("").to_numpy(),
             PROBABILITY: found[PROBABILITY].to_numpy(),
             PROFIT: found[PROFIT].to_numpy(),
-            EXPECTED_GAIN: found[EXPECTED_GAIN].to_numpy() if EXPECTED_GAIN in found else None,
+            EXPECTED_GAIN: found[EXPECTED_GAIN].to_numpy() if EXPECTED_GAIN in found else np.nan,
             DECLINED: outcome.loc[found[ID]].to_numpy().astype(int),
             MODEL_VERSION: model_version(),
             PARAMS_VERSION: params_version(params),
@@ -85,7 +86,7 @@ def campaign_rows(
     sources = {DECLINED_BEFORE: LABEL} | {f: f for f in NUMERIC_FEATURES}
     for name, column in sources.items():
         known = features is not None and column in features
-        rows[name] = features[column].to_numpy() if known else None
+        rows[name] = features[column].to_numpy() if known else np.nan
     return rows[COLUMNS]
 
 
