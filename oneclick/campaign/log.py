@@ -115,13 +115,17 @@ def read_log(path: Path) -> pd.DataFrame:
     return log[COLUMNS]
 
 
-def appended(log: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """The log with one more period; a period it already holds is refused."""
-    period = str(rows[PERIOD].iloc[0]) if len(rows) else ""
+def check_new_period(log: pd.DataFrame, period: str) -> None:
+    """A period already in the log is refused: a campaign is counted once."""
     if period in set(log[PERIOD].astype(str)):
         raise errors.DataError(
             f"--period {period}: already in the intervention log (--log); a campaign is logged once"
         )
+
+
+def appended(log: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The log with one more period (refused if the log already holds it)."""
+    check_new_period(log, str(rows[PERIOD].iloc[0]) if len(rows) else "")
     parts = [frame for frame in (log, rows) if len(frame)]
     return pd.concat(parts, ignore_index=True) if parts else rows
 

@@ -289,7 +289,10 @@ def outcomes(
     if log_path is not None:
         guard.check_output(log_path, "--log")
     errors.require(paths.TRAIN_FILE)
-    earlier = intervention_log.read_log(log_path) if log_path is not None else None
+    earlier = None
+    if log_path is not None:
+        earlier = intervention_log.read_log(log_path)
+        intervention_log.check_new_period(earlier, period or "")  # before the files are read
     metrics, logged = analyse(
         campaign_path, input_dir, scores_path, load_spec(), pre_dir, earlier, period or ""
     )
