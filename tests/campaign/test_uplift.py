@@ -14,8 +14,40 @@ from oneclick.campaign import outcomes, uplift
 from oneclick.campaign.control import CONTROL, GROUP, PROBABILITY, TREATMENT
 from oneclick.campaign.log import DECLINED, PERIOD
 from oneclick.campaign.report import _uplift_line
-from oneclick.data.contract import ID, PROFIT
-from tests.campaign.generated import logged_period
+from oneclick.data.contract import ID, LABEL, PROFIT
+from oneclick.sample import files as sample
+from oneclick.sample.next_period import next_period
+from tests.campaign.generated import logged_period, through_contract
+
+
+def test_the_generated_truth_helps_only_promotion_sensitive_customers_and_harms_one_offer(
+    tmp_path: Path,
+) -> None:
+    """Half of a sample gets an offer: with response "promo", customers with promo_share < 0.5
+    decline as often as their controls; the promotion-sensitive treated much less; the harmful
+    offer's customers more."""
+    n, seed = 6000, 12
+    before = through_contract(sample.generate(n, seed), tmp_path / "before")
+    ids = before.index.to_numpy()
+    treated = np.arange(len(ids)) % 2 == 0  # the cleaning removed a few customers
+    promo = before["promo_share"].to_numpy() >= 0.5
+    offer = np.where(before["unpaid_items_quarter"].to_numpy() >= 6, "cart_reminder", "x")
+    campaign = pd.DataFrame({ID: ids, GROUP: np.where(treated, TREATMENT, CONTROL),
+                             "offer_codes": np.where(treated, offer, "")})  # fmt: skip
+    frames, truth = next_period(n, seed, campaign, 0.05, {}, "promo", ("cart_reminder", 0.2))
+    after = through_contract(frames, tmp_path / "after")[LABEL].loc[ids].to_numpy()
+    harmed = offer == "cart_reminder"
+
+    def rate(mask: np.ndarray) -> float:
+        return float(after[mask].mean())
+
+    plain = ~promo & ~harmed
+    assert abs(rate(treated & plain) - rate(~treated & plain)) < 0.03
+    assert rate(~treated & promo & ~harmed) - rate(treated & promo & ~harmed) > 0.15
+    assert rate(treated & harmed) - rate(~treated & harmed) > 0.1
+    assert truth["responding"] == int((treated & promo & ~harmed).sum())
+    assert truth["harmful"] == {"offer": "cart_reminder", "rise": 0.2,
+                                "treated": int((treated & harmed).sum())}  # fmt: skip
 
 
 def test_qini_area_by_hand() -> None:
