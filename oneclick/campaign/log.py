@@ -1,6 +1,8 @@
 """The intervention log: one row per customer of every measured campaign, kept across periods.
 
-Each `oneclick outcomes --log FILE --period P` appends its campaign: who (id), which group, which
+Each `oneclick outcomes --log FILE --period P` appends its campaign: who (id), which group (the
+segment's treatment and control, and the exploration arm and its comparison group when the
+segment drew one), which
 offer and channel, the period, the pre-campaign figures (P(decline), profit, expected gain when
 the campaign table has it, the numeric features of the campaign period when given), the outcome
 next period (declined 0/1), and the versions that made the campaign (md5 of the model and of the
@@ -26,12 +28,22 @@ from oneclick.data.contract import ID, LABEL, NUMERIC_FEATURES, PROFIT
 
 PERIOD, OFFER, CHANNEL, DECLINED = "period", "offer", "channel", "declined"
 DECLINED_BEFORE = "declined_before"  # the campaign period's own label, when its files have it
-EXPECTED_GAIN = "expected_incremental_profit"  # the segment's expected gain per customer, if any
+# the segment's economics per customer, when it prices them: expected gain and offers' cost
+EXPECTED_GAIN, COST = "expected_gain", "expected_cost"
+# the segment's exploration arm (lower-risk customers offered at random) and its comparison group
+EXPLORATION, COMPARISON = "exploration", "exploration_control"
+OFFERED, NOT_OFFERED = (TREATMENT, EXPLORATION), (CONTROL, COMPARISON)
+GROUPS = (*OFFERED, *NOT_OFFERED)
 MODEL_VERSION, PARAMS_VERSION = "model_md5", "params_md5"
 COVARIATES = [PROBABILITY, DECLINED_BEFORE, *NUMERIC_FEATURES]  # known before the campaign
 COLUMNS = [PERIOD, ID, GROUP, OFFER, CHANNEL, PROFIT, EXPECTED_GAIN, DECLINED, MODEL_VERSION,
            PARAMS_VERSION, *COVARIATES]  # fmt: skip
 NUMERIC = [PROFIT, EXPECTED_GAIN, DECLINED, *COVARIATES]
+
+
+def offered(frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row's customer got an offer (the segment's treated or the exploration arm)."""
+    return frame[GROUP].isin(OFFERED).to_numpy()
 
 
 def model_version(model_file: Path = paths.MODEL_FILE) -> str:
@@ -64,9 +76,9 @@ def campaign_rows(
     campaign: the campaign table; outcome: the new period's 0/1 decline by id; pre: the campaign
     period's merged customers (by id) for the features, or None (features left empty).
     """
-    found = campaign[campaign[ID].isin(outcome.index)]
+    found = campaign[campaign[ID].isin(outcome.index)].reset_index(drop=True)
     offers = found.get("offer_codes", pd.Series("", index=found.index)).astype(str)
-    offer = offers.str.split(";").str[0].where(found[GROUP] == TREATMENT, "")
+    offer = offers.str.split(";").str[0].where(offered(found), "")
     rows = pd.DataFrame(
         {
             PERIOD: period,
@@ -109,7 +121,7 @@ def read_log(path: Path) -> pd.DataFrame:
     for column in NUMERIC:
         if not pd.api.types.is_numeric_dtype(log[column]):
             raise errors.DataError(f"{paths.shown(path)}: column {column}: not numeric (--log)")
-    unknown = sorted(set(log[GROUP]) - {TREATMENT, CONTROL})
+    unknown = sorted(set(log[GROUP]) - set(GROUPS))
     if unknown:
         raise errors.DataError(f"{paths.shown(path)}: column {GROUP}: unknown value(s) {unknown}")
     return log[COLUMNS]

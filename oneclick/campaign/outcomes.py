@@ -36,7 +36,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from oneclick.campaign import adjusted, drift, stats, uplift
 from oneclick.campaign import log as intervention_log
 from oneclick.campaign.control import CONTROL, GROUP, PROBABILITY, TREATMENT
-from oneclick.campaign.log import COVARIATES, DECLINED, EXPECTED_GAIN, OFFER
+from oneclick.campaign.log import COST, COVARIATES, DECLINED, EXPECTED_GAIN, GROUPS, OFFER, offered
 from oneclick.campaign.report import render_outcomes
 from oneclick.core import config, entry, errors, guard, paths, writers
 from oneclick.data.cleaning import clean_tables
@@ -76,11 +76,11 @@ def read_campaign(path: Path) -> pd.DataFrame:
     for column in (PROBABILITY, PROFIT):
         if not pd.api.types.is_numeric_dtype(campaign[column]):
             raise errors.DataError(f"{path.name}: column {column}: not numeric")
-    unknown = sorted(set(campaign[GROUP]) - {TREATMENT, CONTROL})
+    unknown = sorted(set(campaign[GROUP]) - set(GROUPS))
     if unknown:
         raise errors.DataError(
-            f"{path.name}: column {GROUP}: unknown value(s) {unknown[:5]}; expected "
-            f"{TREATMENT} or {CONTROL}"
+            f"{path.name}: column {GROUP}: unknown value(s) {unknown[:5]}; expected one of "
+            f"{', '.join(GROUPS)}"
         )
     return campaign
 
@@ -135,15 +135,15 @@ def _drop(adjustment: dict[str, Any] | None) -> dict[str, Any]:
 def adjusted_effect(rows: pd.DataFrame) -> dict[str, Any]:
     """The drop adjusted for the covariates every row has (intervention log rows)."""
     covariates = [c for c in COVARIATES if rows[c].notna().all()]
-    treated = (rows[GROUP] == TREATMENT).to_numpy()
-    fit = adjusted.lin_effect(rows[DECLINED].to_numpy(), treated, rows[covariates].to_numpy())
+    fit = adjusted.lin_effect(rows[DECLINED].to_numpy(), offered(rows), rows[covariates].to_numpy())
     return {"covariates": covariates, **_drop(fit)}
 
 
 def subgroup_effect(rows: pd.DataFrame) -> dict[str, Any]:
     """Unadjusted (Newcombe) and adjusted drop of one subgroup of the log; harmful when the
     adjusted interval (the unadjusted one without enough customers for it) is below zero."""
-    t, c = (rows[rows[GROUP] == g][DECLINED] for g in (TREATMENT, CONTROL))
+    given = offered(rows)
+    t, c = rows[DECLINED][given], rows[DECLINED][~given]
     out: dict[str, Any] = {"treatment": len(t), "control": len(c)}
     out["measurable"] = min(len(t), len(c)) >= MIN_GROUP
     keys = ("drop", "drop_ci_low", "drop_ci_high")
@@ -159,9 +159,10 @@ def subgroup_effect(rows: pd.DataFrame) -> dict[str, Any]:
 
 
 def breakdowns(log: pd.DataFrame) -> dict[str, Any]:
-    """The drop by offer (its treated vs every control) and by risk band, over the whole log."""
-    control = log[log[GROUP] == CONTROL]
-    offers = sorted(set(log.loc[log[GROUP] == TREATMENT, OFFER]) - {""})
+    """The drop by offer (its customers vs everyone not offered) and by risk band, over the whole
+    log (the exploration arm, when drawn, is what fills the lower bands)."""
+    control = log[~offered(log)]
+    offers = sorted(set(log.loc[offered(log), OFFER]) - {""})
     by_offer = {o: subgroup_effect(pd.concat([log[log[OFFER] == o], control])) for o in offers}
     bands = {}
     for low, high in itertools.pairwise(RISK_BANDS):
@@ -171,14 +172,30 @@ def breakdowns(log: pd.DataFrame) -> dict[str, Any]:
             "by_offer": by_offer, "by_risk_band": bands}  # fmt: skip
 
 
-def profit_check(campaign: pd.DataFrame, e: dict[str, Any]) -> dict[str, Any]:
-    """Realised incremental profit (the drop x the treated customers' profit) against the
-    campaign's expected incremental profit, when its table has that column."""
+def profit_check(
+    campaign: pd.DataFrame, e: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """Realised incremental profit (the drop, adjusted when it can be, x the treated customers'
+    monthly profit x the segment's horizon) against the expected one, and net of the offers'
+    cost, when the campaign table has the segment's economics columns (else those are null)."""
     treated = campaign[campaign[GROUP] == TREATMENT]
-    expected = float(treated[EXPECTED_GAIN].sum()) if EXPECTED_GAIN in campaign else None
+    economics = (params.get("segment") or {}).get("economics") or {}
+    horizon = economics.get("horizon_months", 1)
     drop = e["adjusted"]["adjusted_drop"]
-    realised = drop * e[TREATMENT]["profit_total"] if drop is not None else e["implied_profit"]
-    return {"expected": expected, "realised": realised, "adjusted": drop is not None}
+    drop = e["drop"] if drop is None else drop
+    gain = drop * e[TREATMENT]["profit_total"] * horizon if drop is not None else None
+    expected, cost = (
+        float(treated[c].sum()) if c in campaign else None for c in (EXPECTED_GAIN, COST)
+    )
+    return {
+        "horizon_months": horizon,
+        "adjusted": e["adjusted"]["adjusted_drop"] is not None,
+        "realised_gain": gain,
+        "expected_gain": expected,
+        "cost": cost,
+        "realised_net": gain - cost if gain is not None and cost is not None else None,
+        "expected_net": expected - cost if expected is not None and cost is not None else None,
+    }
 
 
 def calibration(probability: np.ndarray, label: np.ndarray, ids: np.ndarray) -> list[dict]:
@@ -216,7 +233,7 @@ def model_quality(scores: pd.DataFrame, outcome: pd.Series) -> dict[str, Any]:
 def untreated_scores(campaign: pd.DataFrame, scores_path: Path | None) -> tuple[pd.DataFrame, str]:
     """Whose probabilities judge the model: every scored customer without an offer, or, with
     no scores file, the control group; and which of the two it is."""
-    treated = set(campaign.loc[campaign[GROUP] == TREATMENT, ID])
+    treated = set(campaign.loc[offered(campaign), ID])
     if scores_path is None:
         return campaign.loc[campaign[GROUP] == CONTROL, [ID, PROBABILITY]], CONTROL
     scores = read_table(scores_path, [ID, PROBABILITY], "--scores")
@@ -253,14 +270,14 @@ def analyse(
     rows = intervention_log.campaign_rows(campaign, outcome, pre, period, params)
     logged = intervention_log.appended(log, rows) if log is not None else rows
     measured = effect(campaign, outcome)
-    measured["adjusted"] = adjusted_effect(rows)
+    measured["adjusted"] = adjusted_effect(rows[rows[GROUP].isin([TREATMENT, CONTROL])])
     metrics = {
         "new_period": {
             "customers": len(merged),
             "removed_by_cleaning": len(quality["removed_customers"]["items"]),
         },
         "effect": measured,
-        "profit": profit_check(campaign, measured),
+        "profit": profit_check(campaign, measured, params),
         "breakdown": breakdowns(logged),
         "uplift": uplift.evaluate(logged),
         "model": {"population": population, **model_quality(untreated, outcome)},

@@ -100,10 +100,22 @@ def _adjusted_line(a: dict[str, Any], confidence: float) -> str:
 
 
 def _profit_lines(p: dict[str, Any]) -> list[str]:
+    if p["realised_gain"] is None:
+        return [phrases.PROFIT_NOT_MEASURABLE, ""]
     adjusted = phrases.WITH_ADJUSTMENT if p["adjusted"] else ""
-    template = phrases.PROFIT_BOTH if p["expected"] is not None else phrases.PROFIT_NO_EXPECTATION
-    return [template.format(realised=money(p["realised"]), expected=money(p["expected"]),
-                            adjusted=adjusted), ""]  # fmt: skip
+    text = phrases.PROFIT_REALISED.format(
+        horizon=f"{p['horizon_months']:g}", realised=money(p["realised_gain"]), adjusted=adjusted
+    )
+    if p["expected_gain"] is None:
+        return [text + phrases.PROFIT_NO_EXPECTATION, ""]
+    text += phrases.PROFIT_EXPECTED.format(expected=money(p["expected_gain"]))
+    if p["cost"] is not None:
+        text += phrases.PROFIT_NET.format(
+            cost=money(p["cost"]),
+            net=money(p["realised_net"]),
+            expected_net=money(p["expected_net"]),
+        )
+    return [text, ""]
 
 
 def _verdict(g: dict[str, Any]) -> str:

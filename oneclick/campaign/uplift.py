@@ -2,9 +2,11 @@
 that ranking only when held-out campaigns show it beats ranking by risk.
 
 - Learner: a T-learner (Künzel et al., PNAS 2019): one classifier of P(decline) fitted on the
-  treated customers, one on the control group; a customer's uplift is the drop of P(decline) the
-  offer brings (control model minus treated model), and the ranking score is uplift x profit
-  (the profit the offer is expected to keep), against risk targeting's P(decline) x profit.
+  customers offered (the segment's treated and the exploration arm), one on those not (control
+  and the arm's comparison group: the arm shows how lower-risk customers respond); a customer's
+  uplift is the drop of P(decline) the offer brings (control model minus treated model), and
+  the ranking score is uplift x profit (the profit the offer is expected to keep), against risk
+  targeting's P(decline) x profit.
 - Held out: the latest period when the log holds two or more (the models learn from earlier
   campaigns and are judged on the next one, as they would be used), else a fixed HOLDOUT share
   of customers chosen by a keyed hash of their id.
@@ -28,8 +30,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from oneclick.campaign import stats
-from oneclick.campaign.control import GROUP, PROBABILITY, TREATMENT, random_keys
-from oneclick.campaign.log import COVARIATES, DECLINED, PERIOD
+from oneclick.campaign.control import PROBABILITY, random_keys
+from oneclick.campaign.log import COVARIATES, DECLINED, PERIOD, offered
 from oneclick.core.stats import two_class_resamples
 from oneclick.data.contract import ID, PROFIT
 
@@ -58,7 +60,7 @@ def split(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def fit_uplift(train: pd.DataFrame, columns: list[str]) -> Any:
     """The T-learner: a function giving each customer's drop of P(decline) under the offer."""
-    treated = (train[GROUP] == TREATMENT).to_numpy()
+    treated = offered(train)
     x, y = train[columns].to_numpy(float), train[DECLINED].to_numpy(int)
     models = [
         HistGradientBoostingClassifier(**LEARNER, random_state=SEED).fit(x[arm], y[arm])
@@ -89,7 +91,7 @@ def qini_area(
 
 
 def arms(frame: pd.DataFrame) -> tuple[int, int]:
-    treated = int((frame[GROUP] == TREATMENT).sum())
+    treated = int(offered(frame).sum())
     return treated, len(frame) - treated
 
 
@@ -105,7 +107,7 @@ def evaluate(log: pd.DataFrame, resamples: int = RESAMPLES) -> dict[str, Any]:
         return out
     with threadpool_limits(1):  # a few thousand rows: threads cost more than they save
         drop = fit_uplift(train, [*known_covariates(log), PROFIT])(test)
-    treated = (test[GROUP] == TREATMENT).to_numpy()
+    treated = offered(test)
     profit = test[PROFIT].to_numpy(float)
     kept = profit * (1 - test[DECLINED].to_numpy(float))
     scores = (drop * profit, test[PROBABILITY].to_numpy(float) * profit)

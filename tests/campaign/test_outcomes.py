@@ -52,6 +52,41 @@ def test_effect_is_the_control_minus_treatment_decline_rate_with_its_profit() ->
     assert e["implied_profit_ci_low"] == pytest.approx(e["drop_ci_low"] * 140)
 
 
+def test_realised_profit_against_the_segments_expectation_by_hand() -> None:
+    """Drop 0.3 (no covariate varies: the adjusted drop is the plain one) x 70 treated x profit 2
+    x a 3-month horizon = 126 realised, against 70 x 0.5 expected; net of 70 x 0.1 cost."""
+    table = campaign(70, 30).assign(expected_gain=0.5, expected_cost=0.1)
+    label = outcome(table, {TREATMENT: 35, CONTROL: 24})
+    e = outcomes.effect(table, label)
+    e["adjusted"] = outcomes.adjusted_effect(campaign_rows(table, label, None, "p", PARAMS))
+    assert e["adjusted"]["adjusted_drop"] == pytest.approx(0.3)
+    params = {"segment": {"economics": {"horizon_months": 3}}}
+    p = outcomes.profit_check(table, e, params)
+    assert p["realised_gain"] == pytest.approx(126) and p["expected_gain"] == pytest.approx(35)
+    assert p["cost"] == pytest.approx(7) and p["realised_net"] == pytest.approx(119)
+    assert p["expected_net"] == pytest.approx(28) and p["adjusted"]
+    unpriced = outcomes.profit_check(table.drop(columns=["expected_gain", "expected_cost"]), e, {})
+    assert unpriced["realised_gain"] == pytest.approx(42) and unpriced["expected_gain"] is None
+    assert unpriced["realised_net"] is None
+
+
+def test_the_exploration_arm_is_read_logged_and_kept_out_of_the_segments_effect(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "customers.csv"
+    arm = pd.DataFrame({ID: [201, 202, 203], GROUP: ["exploration", "exploration_control",
+                        "exploration"], "probability": 0.2, PROFIT: 3.0})  # fmt: skip
+    pd.concat([campaign(70, 30), arm]).to_csv(path, index=False)
+    table = outcomes.read_campaign(path)
+    label = outcome(table, {TREATMENT: 35, CONTROL: 24})  # the arm did not decline
+    e = outcomes.effect(table, label)
+    assert e[TREATMENT]["found"] == 70 and e[CONTROL]["found"] == 30
+    rows = campaign_rows(table, label, None, "p", PARAMS)
+    bands = outcomes.breakdowns(rows)["by_risk_band"]
+    assert (bands["0-0.5"]["treatment"], bands["0-0.5"]["control"]) == (2, 1)
+    assert not bands["0-0.5"]["measurable"] and bands["0.9-1"]["measurable"]
+
+
 def test_customers_missing_from_the_new_period_are_left_out_and_small_groups_not_measured() -> None:
     table = campaign(70, 12)
     label = outcome(table, {TREATMENT: 35, CONTROL: 6}).drop(index=[71, 72, 73])  # 3 controls gone
@@ -75,7 +110,7 @@ def report_metrics(effect: dict, table: pd.DataFrame, label: pd.Series) -> dict:
     return {
         "new_period": {"customers": 4, "removed_by_cleaning": 0},
         "effect": effect,
-        "profit": outcomes.profit_check(table, effect),
+        "profit": outcomes.profit_check(table, effect, PARAMS),
         "breakdown": outcomes.breakdowns(rows),
         "uplift": uplift.evaluate(rows),
         "model": {"population": "untreated", **quality},
