@@ -36,7 +36,16 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from oneclick.campaign import adjusted, drift, stats, uplift
 from oneclick.campaign import log as intervention_log
 from oneclick.campaign.control import CONTROL, GROUP, PROBABILITY, TREATMENT
-from oneclick.campaign.log import COST, COVARIATES, DECLINED, EXPECTED_GAIN, GROUPS, OFFER, offered
+from oneclick.campaign.log import (
+    COST,
+    COVARIATES,
+    DECLINED,
+    DECLINED_BEFORE,
+    EXPECTED_GAIN,
+    GROUPS,
+    OFFER,
+    offered,
+)
 from oneclick.campaign.report import render_outcomes
 from oneclick.core import config, entry, errors, guard, paths, writers
 from oneclick.data.cleaning import clean_tables
@@ -46,6 +55,7 @@ from oneclick.data.reading import read_raw
 from oneclick.features.spec import load_spec, prepare_features
 
 MIN_GROUP = 10  # found customers per group below which a decline rate is not worth a CI
+CORE = (PROBABILITY, DECLINED_BEFORE)  # the covariates a small campaign is adjusted for
 RISK_BANDS = (0.0, 0.5, 0.7, 0.9, 1.0)  # P(decline) bands of the breakdown (lower bound inclusive)
 DECILES = 10
 METRICS_FILE, REPORT_FILE = "outcomes.json", "outcomes.md"
@@ -133,10 +143,15 @@ def _drop(adjustment: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def adjusted_effect(rows: pd.DataFrame) -> dict[str, Any]:
-    """The drop adjusted for the covariates every row has (intervention log rows)."""
-    covariates = [c for c in COVARIATES if rows[c].notna().all()]
-    fit = adjusted.lin_effect(rows[DECLINED].to_numpy(), offered(rows), rows[covariates].to_numpy())
-    return {"covariates": covariates, **_drop(fit)}
+    """The drop adjusted for the covariates every row has (intervention log rows); when the
+    groups are too small for all of them, for the CORE ones (P(decline), past activity) only."""
+    known = [c for c in COVARIATES if rows[c].notna().all()]
+    y, treated = rows[DECLINED].to_numpy(), offered(rows)
+    for covariates in (known, [c for c in known if c in CORE]):
+        fit = adjusted.lin_effect(y, treated, rows[covariates].to_numpy())
+        if fit is not None:
+            return {"covariates": covariates, **_drop(fit)}
+    return {"covariates": [], **_drop(None)}
 
 
 def subgroup_effect(rows: pd.DataFrame) -> dict[str, Any]:

@@ -95,7 +95,8 @@ def _adjusted_line(a: dict[str, Any], confidence: float) -> str:
         level=f"{100 * confidence:g}",
         low=money(a["adjusted_ci_low"]),
         high=money(a["adjusted_ci_high"]),
-        reduction=percent(a["variance_reduction"]),
+    ) + (phrases.REDUCED if (a["variance_reduction"] or 0) > 0 else phrases.NOT_REDUCED).format(
+        reduction=percent(a["variance_reduction"])
     )
 
 

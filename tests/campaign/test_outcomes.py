@@ -14,7 +14,7 @@ import pytest
 
 from oneclick.campaign import outcomes, uplift
 from oneclick.campaign.control import CONTROL, GROUP, TREATMENT
-from oneclick.campaign.log import campaign_rows
+from oneclick.campaign.log import COVARIATES, campaign_rows
 from oneclick.campaign.report import render_outcomes
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID, LABEL, PROFIT
@@ -68,6 +68,20 @@ def test_realised_profit_against_the_segments_expectation_by_hand() -> None:
     unpriced = outcomes.profit_check(table.drop(columns=["expected_gain", "expected_cost"]), e, {})
     assert unpriced["realised_gain"] == pytest.approx(42) and unpriced["expected_gain"] is None
     assert unpriced["realised_net"] is None
+
+
+def test_a_small_campaign_is_adjusted_for_the_core_covariates_only() -> None:
+    """60 customers per group cannot carry 15 covariates and their interactions (5 customers per
+    fitted column): P(decline) and past activity only; 200 per group can carry them all."""
+    rng = np.random.default_rng(1)
+
+    def rows(n: int) -> pd.DataFrame:
+        frame = pd.DataFrame({c: rng.normal(size=2 * n) for c in COVARIATES})
+        frame["declined_before"] = rng.integers(0, 2, 2 * n)
+        return frame.assign(group=[TREATMENT, CONTROL] * n, declined=rng.integers(0, 2, 2 * n))
+
+    assert outcomes.adjusted_effect(rows(60))["covariates"] == ["probability", "declined_before"]
+    assert outcomes.adjusted_effect(rows(200))["covariates"] == COVARIATES
 
 
 def test_the_exploration_arm_is_read_logged_and_kept_out_of_the_segments_effect(
