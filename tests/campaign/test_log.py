@@ -73,3 +73,11 @@ def test_a_damaged_log_is_refused_in_one_line(two_periods, tmp_path: Path, chang
     with pytest.raises(DataError, match=message) as error:
         intervention_log.read_log(damaged)
     assert "\n" not in str(error.value)
+
+
+def test_log_and_period_go_together_and_nothing_is_written(tmp_path: Path) -> None:
+    out, log = tmp_path / "out", tmp_path / "log.csv"
+    for path, period in ((log, None), (None, "2026-01")):
+        with pytest.raises(DataError, match=r"^--log and --period go together"):
+            outcomes.outcomes(tmp_path / "c.csv", tmp_path, None, out, None, path, period)
+    assert not out.exists() and not log.exists()
