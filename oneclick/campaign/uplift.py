@@ -69,8 +69,8 @@ def fit_uplift(train: pd.DataFrame, columns: list[str]) -> Any:
 
     def drop(frame: pd.DataFrame) -> np.ndarray:
         values = frame[columns].to_numpy(float)
-        control, offered = (m.predict_proba(values)[:, 1] for m in models)
-        return control - offered
+        without, with_offer = (m.predict_proba(values)[:, 1] for m in models)
+        return without - with_offer
 
     return drop
 
