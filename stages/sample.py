@@ -13,7 +13,14 @@ from pathlib import Path
 from oneclick.core import config, entry, guard, paths, writers
 from oneclick.core.errors import DataError
 from oneclick.sample.files import check_output_dir, check_size, generate, write_files
-from oneclick.sample.next_period import TRUTH_FILE, next_period, parse_drift, read_campaign
+from oneclick.sample.next_period import (
+    TRUTH_FILE,
+    add_options,
+    next_period,
+    parse_drift,
+    parse_harmful,
+    read_campaign,
+)
 
 
 def main() -> None:
@@ -29,33 +36,17 @@ def main() -> None:
         help="write the same customers (same --n-customers and --seed) a period later, with "
         "the target; needs --campaign; the truth goes to next_period.json beside the files",
     )
-    parser.add_argument(
-        "--campaign",
-        type=Path,
-        metavar="FILE",
-        help="campaign table with id and group (data/segment/customers.csv of this sample)",
-    )
-    parser.add_argument(
-        "--effect",
-        type=float,
-        default=0.0,
-        help="drop of the treated customers' decline rate the offers cause (default: 0)",
-    )
-    parser.add_argument(
-        "--drift",
-        action="append",
-        default=[],
-        metavar="FEATURE=SHIFT",
-        help="add SHIFT to a numeric feature (its own units), e.g. promo_share=0.3; repeatable",
-    )
+    add_options(parser)
     args = parser.parse_args()
     check_size(args.n_customers)  # before the progress line and the time spent generating
     # the sample stage's own output (data/sample) is its to write; anything else of the project not
     guard.check_output(args.output, "--output", folder=True, own=[paths.SAMPLE_DIR])
     check_output_dir(args.output)
     if not args.next_period:
-        if args.campaign or args.effect or args.drift:
-            raise DataError("--campaign, --effect and --drift need --next-period")
+        if args.campaign or args.effect or args.drift or args.harmful or args.response != "uniform":
+            raise DataError(
+                "--campaign, --effect, --drift, --response and --harmful need --next-period"
+            )
         entry.log.info("generating %d customers (seed %d)", args.n_customers, args.seed)
         files = generate(args.n_customers, args.seed)
         with writers.together():
@@ -66,7 +57,10 @@ def main() -> None:
         raise DataError("--next-period needs --campaign and an --output other than data/sample")
     drift, campaign = parse_drift(args.drift), read_campaign(args.campaign)
     entry.log.info("next period of %d customers (seed %d)", args.n_customers, args.seed)
-    files, truth = next_period(args.n_customers, args.seed, campaign, args.effect, drift)
+    harmful = parse_harmful(args.harmful)
+    files, truth = next_period(
+        args.n_customers, args.seed, campaign, args.effect, drift, args.response, harmful
+    )
     with writers.together():
         write_files(files, args.output)
         writers.write_json(truth, args.output / TRUTH_FILE)

@@ -17,7 +17,7 @@ def _run(args: argparse.Namespace) -> None:
     scores = args.scores
     if scores == paths.SCORES_FILE and not scores.is_file():
         scores = None  # the default is optional: judge the model on the control group then
-    outcomes(args.campaign, args.input, scores, args.output_dir)
+    outcomes(args.campaign, args.input, scores, args.output_dir, args.pre, args.log, args.period)
 
 
 def add_outcomes(commands: argparse._SubParsersAction) -> None:
@@ -30,9 +30,12 @@ def add_outcomes(commands: argparse._SubParsersAction) -> None:
         "target): the decline rate of the customers who got an offer vs the control group, the "
         "drop with its 95% interval (Newcombe) and the profit it implies; the model's ROC-AUC "
         "and calibration on customers without an offer; per-feature PSI drift against the "
-        "training part. The files pass the pipeline's cleaning contract, merge and feature "
-        "spec. Writes outcomes.json and a Russian outcomes.md. Bad input: one `error:` line, "
-        "exit code 2.",
+        "training part. Beside it, the drop adjusted for pre-campaign covariates (Lin 2013, HC2 "
+        "errors) and its variance reduction, the drop by offer and by risk band, and whether "
+        "an uplift model beats risk targeting. With --log and --period the campaign is "
+        "appended to an intervention log and the breakdowns read every period in it. The "
+        "files pass the pipeline's cleaning contract, merge and feature spec. Writes "
+        "outcomes.json and a Russian outcomes.md. Bad input: one `error:` line, exit code 2.",
     )
     parser.add_argument(
         "--campaign",
@@ -58,6 +61,27 @@ def add_outcomes(commands: argparse._SubParsersAction) -> None:
         help="last period's P(decline) of every customer (id, probability), to judge the model "
         "on everyone without an offer; when the default is absent, the control group alone "
         "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pre",
+        type=Path,
+        metavar="DIR",
+        help="the campaign period's four files (those the campaign was chosen from): their "
+        "features and target are the covariates of the adjusted effect and of the uplift "
+        "model; without it, P(decline) alone",
+    )
+    parser.add_argument(
+        "--log",
+        type=Path,
+        metavar="FILE",
+        help="intervention log (CSV) to append this campaign to, one row per customer; "
+        "created when absent; version it with `dvc add`, never git (real customers)",
+    )
+    parser.add_argument(
+        "--period",
+        metavar="NAME",
+        help="the campaign's period as the log records it (e.g. 2026-11); a period already "
+        "in the log is refused; needs --log",
     )
     parser.add_argument(
         "--output-dir",

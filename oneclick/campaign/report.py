@@ -12,7 +12,9 @@ from oneclick.campaign.drift import DRIFT, WATCH, flag
 from oneclick.core.escaping import markdown_text
 from oneclick.data.contract import LABELS
 from oneclick.text import formats
+from oneclick.text import outcomes as phrases
 from oneclick.text.formats import count
+from oneclick.text.vocabulary import offer_name
 
 NONE = "—"
 GROUP_NAMES = {TREATMENT: "получили предложение", CONTROL: "контрольная (без предложения)"}
@@ -76,7 +78,96 @@ def _effect_lines(e: dict[str, Any]) -> list[str]:
         f"({money(e[TREATMENT]['profit_total'])}): **{money(e['implied_profit'])}** "
         f"(интервал {money(e['implied_profit_ci_low'])} … {money(e['implied_profit_ci_high'])}).",
         "",
+        _adjusted_line(e["adjusted"], e["confidence"]),
+        "",
     ]
+
+
+def _adjusted_line(a: dict[str, Any], confidence: float) -> str:
+    if a["adjusted_drop"] is None:
+        return phrases.ADJUSTED_MISSING
+    names = [phrases.COVARIATE_NAMES[c] for c in a["covariates"] if c in phrases.COVARIATE_NAMES]
+    if len(names) < len(a["covariates"]):
+        names.append(phrases.FEATURES_NAME)
+    return phrases.ADJUSTED.format(
+        covariates=", ".join(names),
+        drop=money(a["adjusted_drop"]),
+        level=f"{100 * confidence:g}",
+        low=money(a["adjusted_ci_low"]),
+        high=money(a["adjusted_ci_high"]),
+    ) + (phrases.REDUCED if (a["variance_reduction"] or 0) > 0 else phrases.NOT_REDUCED).format(
+        reduction=percent(a["variance_reduction"])
+    )
+
+
+def _profit_lines(p: dict[str, Any]) -> list[str]:
+    if p["realised_gain"] is None:
+        return [phrases.PROFIT_NOT_MEASURABLE, ""]
+    adjusted = phrases.WITH_ADJUSTMENT if p["adjusted"] else ""
+    text = phrases.PROFIT_REALISED.format(
+        horizon=f"{p['horizon_months']:g}", realised=money(p["realised_gain"]), adjusted=adjusted
+    )
+    if p["expected_gain"] is None:
+        return [text + phrases.PROFIT_NO_EXPECTATION, ""]
+    text += phrases.PROFIT_EXPECTED.format(expected=money(p["expected_gain"]))
+    if p["cost"] is not None:
+        text += phrases.PROFIT_NET.format(
+            cost=money(p["cost"]),
+            net=money(p["realised_net"]),
+            expected_net=money(p["expected_net"]),
+        )
+    return [text, ""]
+
+
+def _verdict(g: dict[str, Any]) -> str:
+    if not g["measurable"]:
+        return phrases.NOT_MEASURABLE
+    if g["harmful"]:
+        return phrases.HARMFUL
+    low = g["adjusted_ci_low"] if g["adjusted_drop"] is not None else g["drop_ci_low"]
+    return phrases.WORKS if low > 0 else phrases.UNCLEAR
+
+
+def _breakdown_rows(groups: dict[str, dict[str, Any]], name: Any) -> list[list[str]]:
+    return [
+        [
+            name(key),
+            count(g["treatment"]),
+            count(g["control"]),
+            money(g["drop"]),
+            f"{money(g['drop_ci_low'])} … {money(g['drop_ci_high'])}" if g["drop"] is not None
+            else NONE,
+            money(g["adjusted_drop"]),
+            f"{money(g['adjusted_ci_low'])} … {money(g['adjusted_ci_high'])}"
+            if g["adjusted_drop"] is not None else NONE,
+            _verdict(g),
+        ]
+        for key, g in groups.items()
+    ]  # fmt: skip
+
+
+def _breakdown_lines(b: dict[str, Any]) -> list[str]:
+    header = phrases.BREAKDOWN_HEADER
+    offers = _breakdown_rows(b["by_offer"], lambda code: markdown_text(offer_name(code, "ru")))
+    bands = _breakdown_rows(
+        b["by_risk_band"], lambda band: band.replace(".", ",").replace("-", " … ")
+    )
+    intro = phrases.BREAKDOWN_INTRO.format(
+        periods=", ".join(map(markdown_text, b["periods"])) or NONE, min_group=b["min_group"]
+    )
+    return [intro, "", *formats.table([phrases.OFFER_COLUMN, *header], offers), "",
+            *formats.table([phrases.BAND_COLUMN, *header], bands), ""]  # fmt: skip
+
+
+def _uplift_line(u: dict[str, Any]) -> str:
+    return phrases.UPLIFT[u["reason"]].format(
+        logged=count(u["logged"]),
+        min_arm=count(u["min_arm"]),
+        difference=money(u["difference"]),
+        low=money(u["ci_low"]),
+        high=money(u["ci_high"]),
+        needed=count(u["customers_needed"]),
+    )
 
 
 def _model_lines(q: dict[str, Any]) -> list[str]:
@@ -136,6 +227,16 @@ def render_outcomes(m: dict[str, Any]) -> str:
             "## Эффект предложений",
             "",
             *_effect_lines(m["effect"]),
+            "## Дополнительная прибыль",
+            "",
+            *_profit_lines(m["profit"]),
+            "## Эффект по предложениям и группам риска",
+            "",
+            *_breakdown_lines(m["breakdown"]),
+            "## Кого выбирать: по риску или по отклику",
+            "",
+            _uplift_line(m["uplift"]),
+            "",
             "## Качество модели на новом периоде",
             "",
             *_model_lines(m["model"]),

@@ -53,10 +53,12 @@ def acceptance(reproduced_project: Path, tmp_path_factory: pytest.TempPathFactor
         "drift": next_period(repo, root / "drift", "--drift", "promo_share=0.3"),
     }
     out: dict = {}
+    log = root / "interventions.csv"
     for name, data in periods.items():
         report = root / f"outcomes-{name}"
+        logged = ["--pre", "data/sample", "--log", str(log), "--period", "2026-01"]
         run(repo, "-c", CLI, "outcomes", "--campaign", CAMPAIGN, "--input", str(data),
-            "--output-dir", str(report))  # fmt: skip
+            "--output-dir", str(report), *(logged if name == "effect" else []))  # fmt: skip
         out[name] = json.loads((report / "outcomes.json").read_text(encoding="utf-8"))
         out[f"{name}.md"] = (report / "outcomes.md").read_text(encoding="utf-8")
     scores = root / "scores.csv"
@@ -64,11 +66,19 @@ def acceptance(reproduced_project: Path, tmp_path_factory: pytest.TempPathFactor
                     "--output", str(scores), "--drivers", "neighbours")  # fmt: skip
     out["predict.log"] = predicted.stderr
     out["predict"] = json.loads((root / "scores.summary.json").read_text(encoding="utf-8"))
-    out["monthly"] = monthly_loop(repo, root / "monthly")
+    out["monthly"] = monthly_loop(repo, root / "monthly", log)
+    out["log"] = pd.read_csv(log, dtype={"period": str})
+    again = subprocess.run(
+        [sys.executable, "-c", CLI, "outcomes", "--campaign", CAMPAIGN, "--input",
+         str(periods["effect"]), "--output-dir", str(root / "again"), "--log", str(log),
+         "--period", "2026-02"],
+        cwd=repo, capture_output=True, text=True,
+    )  # fmt: skip
+    out["again"] = (again, pd.read_csv(log, dtype={"period": str}), root / "again")
     return out
 
 
-def monthly_loop(repo: Path, root: Path) -> dict:
+def monthly_loop(repo: Path, root: Path, log: Path) -> dict:
     """The production month: predict on a new generated period (not the pipeline's), the next
     period with a known effect on predict's treated customers, outcomes on predict's table."""
     month = root / "month"
@@ -80,7 +90,8 @@ def monthly_loop(repo: Path, root: Path) -> dict:
     run(repo, "-m", "stages.sample", "--output", str(root / "next"), "--seed", "11",
         "--next-period", "--campaign", campaign, "--effect", "0.15")  # fmt: skip
     run(repo, "-c", CLI, "outcomes", "--campaign", campaign, "--input", str(root / "next"),
-        "--output-dir", str(root / "outcomes"))  # fmt: skip
+        "--output-dir", str(root / "outcomes"), "--pre", str(month), "--log", str(log),
+        "--period", "2026-02")  # fmt: skip
     return {
         "segment": pd.read_csv(campaign),
         "xlsx": root / "scores.xlsx",
@@ -151,3 +162,33 @@ def test_segment_report_states_the_detectable_effect_and_the_size_needed(reprodu
     assert f"**{c['min_detectable_drop']:.2f}**".replace(".", ",") in text
     assert f"не меньше **{c['size_needed']}** клиентов" in text
     assert f"снижение на {c['target_effect']:g} (`campaign.target_effect`)" in text
+
+
+def test_the_intervention_log_keeps_both_periods_and_outcomes_reads_both(acceptance):
+    """Two months of `outcomes --log`: the pipeline's campaign, then predict's on a new period;
+    the second run's breakdowns and uplift verdict read both; a period is logged once."""
+    log, monthly = acceptance["log"], acceptance["monthly"]["outcomes"]
+    assert sorted(log["period"].unique()) == ["2026-01", "2026-02"]
+    first = acceptance["effect"]["effect"]
+    assert (log["period"] == "2026-01").sum() == first["treatment"]["found"] + first["control"][
+        "found"
+    ]
+    assert monthly["breakdown"]["periods"] == ["2026-01", "2026-02"]
+    assert monthly["uplift"]["periods"] == 2 and monthly["uplift"]["logged"] == len(log)
+    assert log["model_md5"].str.fullmatch(r"[0-9a-f]{32}").all()
+    run, after, out = acceptance["again"]
+    assert run.returncode == 2 and len(run.stderr.splitlines()) == 1, run.stderr
+    assert "--period 2026-02: already in the intervention log" in run.stderr
+    pd.testing.assert_frame_equal(after, log)
+    assert not out.exists()
+
+
+def test_the_adjusted_effect_is_reported_beside_the_unadjusted_one(acceptance):
+    e = acceptance["effect"]["effect"]
+    a = e["adjusted"]
+    assert {"probability", "declined_before", "promo_share"} <= set(a["covariates"])
+    assert a["variance_reduction"] > 0 and a["adjusted_ci_low"] <= 0.15 <= a["adjusted_ci_high"]
+    text = acceptance["effect.md"]
+    assert "С поправкой на то, что было известно до кампании" in text
+    assert "## Кого выбирать: по риску или по отклику" in text
+    assert "Таргетинг по риску остаётся" in text  # one period of a few hundred customers

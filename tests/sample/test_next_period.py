@@ -117,7 +117,10 @@ def test_cli_writes_the_next_period_and_its_truth(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--effect", "0.1"], "--campaign, --effect and --drift need --next-period"),
+        (
+            ["--effect", "0.1"],
+            "--campaign, --effect, --drift, --response and --harmful need --next-period",
+        ),
         (
             ["--next-period"],
             "--next-period needs --campaign and an --output other than data/sample",
