@@ -1,5 +1,5 @@
 """Stage `segment`: the valuable customers at risk, their drivers, offers, report, plots, the
-campaign page and the campaign export.
+campaign page and the campaign export; and the SHAP plots (the stage that renders text).
 
 Logic: oneclick/segment/ (this entry point reads params and paths, writes outputs).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, provenance, writers
-from oneclick.segment import export, markdown, page, plots, report, workbook
+from oneclick.segment import export, markdown, page, plots, report, shap_plots, workbook
 from oneclick.segment.selection import (
     calibration_above,
     not_selected,
@@ -68,6 +68,7 @@ def main() -> None:
         images = plots.save_plots(table, mask, curve, metrics, highlighted, language)
         html = page.render(metrics, act, images, offers, language)
         writers.write_text(html, paths.REPORTS_DIR / "segment.html")
+        shap_plots.save_plots(every["shap"]["random_state"], language)  # the beeswarm's jitter
         config.check_unchanged("segment", every)
 
 

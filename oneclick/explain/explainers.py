@@ -49,15 +49,6 @@ def fold(values: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
     return np.stack([values[:, block].sum(axis=1) for block in blocks], axis=1)
 
 
-def output_space(total: np.ndarray, probability: np.ndarray) -> tuple[str, np.ndarray]:
-    """Which model output base + sum(SHAP) reproduces: P(declined) or its log-odds."""
-    with np.errstate(divide="ignore"):
-        log_odds = np.log(probability) - np.log1p(-probability)
-    spaces = {"probability": probability, "log_odds": log_odds}
-    name = min(spaces, key=lambda s: np.nan_to_num(np.abs(total - spaces[s]), nan=np.inf).max())
-    return name, spaces[name]
-
-
 def exact_shap(
     kind: str, estimator: BaseEstimator, train_rows: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, float]:

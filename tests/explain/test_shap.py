@@ -25,11 +25,12 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from oneclick.core.errors import DataError
+from oneclick.core.stats import output_space
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.explain import path_explainer
 from oneclick.explain import values as sv
 from oneclick.explain.decomposition import Unsupported, feature_blocks
-from oneclick.explain.explainers import choose_explainer, explain_model, fold, output_space
+from oneclick.explain.explainers import choose_explainer, explain_model, fold
 from oneclick.explain.path_explainer import PathExplainer
 from oneclick.model.evaluation import fold_table, protocol_inputs
 from oneclick.model.protocol import protocol_folds, run_protocol
