@@ -30,8 +30,8 @@ def main() -> None:
     params, design = every["segment"], every["campaign"]  # design: the control group's params
     language = every["report"]["language"]
     scores, merged, shap, values, quality = read_inputs()
-    for producer in ("evaluate", "shap"):  # made with the params these stages declare now
-        provenance.check_record(producer, every)
+    # the model, its scores and their SHAP values: made with the same params, and segment's own
+    provenance.check_records("segment", every, "train", "evaluate", "shap")
 
     table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)
@@ -50,7 +50,7 @@ def main() -> None:
     metrics["versions"] = workbook.versions()  # the model and data this campaign comes from
     metrics = writers.rounded(metrics)  # the reports show what the JSON holds
     campaign = campaign_table(customers, table, values, params["max_offers"], language)
-    act, control_rows = workbook.split(campaign, customers[control.GROUP])  # never mixed
+    act, control_rows = workbook.split(campaign, customers[control.GROUP], language)  # never mixed
     description = workbook.about(act, metrics, language)
     offers = [*params["offers"], params["fallback_offer"]]
 

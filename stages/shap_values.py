@@ -30,7 +30,7 @@ from oneclick.model.persistence import load_model
 def main() -> None:
     all_params = config.load_stage("shap")
     params, repeats = all_params["shap"], all_params["evaluate"]["protocol_repeats"]
-    provenance.check_record("evaluate", all_params)  # the fold models and their scores
+    provenance.check_records("shap", all_params, "evaluate")  # the fold models and their scores
     columns = feature_columns(load_spec())
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
     require_columns({paths.TRAIN_FILE.name: train, paths.TEST_FILE.name: test}, columns)
