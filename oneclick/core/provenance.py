@@ -93,10 +93,10 @@ def check_records(consumer: str, params: dict[str, Any], *producers: str) -> Non
     wherever two hold the same param (the model, its scores and their SHAP values were made
     with the same train params)."""
     declared = [k for k in config.stage_params(consumer) if k.split(".")[-1] != SPEED_ONLY]
-    records = {stage: read_record(stage) for stage in producers}
+    records = {stage: _nested(read_record(stage)) for stage in producers}
     for stage, record in records.items():
-        name = paths.shown(RECORDS[stage])
-        check_against(stage, _declared(record, declared), params, paths.PARAMS_FILE.name, name)
+        made = {k: v for k in declared if (v := config.lookup(record, k)) is not config.ABSENT}
+        check_against(stage, made, params, paths.PARAMS_FILE.name, paths.shown(RECORDS[stage]))
     for (first, one), (later, other) in combinations(records.items(), 2):
         mine, theirs = _leaves(one), _leaves(other)
         for key in mine.keys() & theirs.keys():
@@ -124,20 +124,6 @@ def check_against(
             )
 
 
-def _declared(record: dict[str, Any], declared: list[str]) -> dict[str, Any]:
-    """The part of a record the declared keys cover: a recorded key inside a declared one (a
-    leaf of a declared block), or a declared key inside a recorded block (ABSENT if the block
-    lacks it)."""
-    part = {}
-    for key, value in record.items():
-        for wanted in declared:
-            if key == wanted or key.startswith(f"{wanted}."):
-                part[key] = value
-            elif wanted.startswith(f"{key}."):
-                part[wanted] = config.lookup(value, wanted.removeprefix(f"{key}."))
-    return part
-
-
 def _leaves(record: dict[str, Any]) -> dict[str, Any]:
     """A record by dotted leaf key ({"train": {"knn": {"k": 5}}} -> {"train.knn.k": 5})."""
     leaves = {}
@@ -153,7 +139,11 @@ def locked_params(lock: dict[str, Any], stage: str) -> dict[str, Any]:
     """The params dvc.lock recorded for `stage` (dotted and block keys, as params.yaml
     nests them)."""
     record = ((lock.get("stages") or {}).get(stage) or {}).get("params") or {}
-    flat = record.get(paths.PARAMS_FILE.name) or {}
+    return _nested(record.get(paths.PARAMS_FILE.name) or {})
+
+
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """Dotted keys as params.yaml nests them ({"shap.n_paths": 8} -> {"shap": {"n_paths": 8}})."""
     nested: dict[str, Any] = {}
     for key, value in flat.items():
         *blocks, leaf = str(key).split(".")
