@@ -28,7 +28,7 @@ def main() -> None:
     params = config.load_stage("evaluate")
     setting, procedure = params["evaluate"], params["train"]
     spec, model = load_spec(), load_model()
-    provenance.check_record("train", params)  # the model was made with these train params
+    provenance.check_records("evaluate", params, "train")  # the model: made with these params
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
     columns, y_test = feature_columns(spec), test[LABEL].to_numpy()
 

@@ -1,5 +1,5 @@
 """Stage `segment`: the valuable customers at risk, their drivers, offers, report, plots, the
-campaign page and the campaign export.
+campaign page and the campaign export; and the SHAP plots (the stage that renders text).
 
 Logic: oneclick/segment/ (this entry point reads params and paths, writes outputs).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, provenance, writers
-from oneclick.segment import export, markdown, page, plots, report, workbook
+from oneclick.segment import export, markdown, page, plots, report, shap_plots, workbook
 from oneclick.segment.selection import (
     calibration_above,
     not_selected,
@@ -30,8 +30,8 @@ def main() -> None:
     params, design = every["segment"], every["campaign"]  # design: the control group's params
     language = every["report"]["language"]
     scores, merged, shap, values, quality = read_inputs()
-    for producer in ("evaluate", "shap"):  # made with the params these stages declare now
-        provenance.check_record(producer, every)
+    # the model, its scores and their SHAP values: made with the same params, and segment's own
+    provenance.check_records("segment", every, "train", "evaluate", "shap")
 
     table, profiled_columns = scored_customers(scores, merged, values)
     mask, rules = select(table, params)
@@ -50,7 +50,7 @@ def main() -> None:
     metrics["versions"] = workbook.versions()  # the model and data this campaign comes from
     metrics = writers.rounded(metrics)  # the reports show what the JSON holds
     campaign = campaign_table(customers, table, values, params["max_offers"], language)
-    act, control_rows = workbook.split(campaign, customers[control.GROUP])  # never mixed
+    act, control_rows = workbook.split(campaign, customers[control.GROUP], language)  # never mixed
     description = workbook.about(act, metrics, language)
     offers = [*params["offers"], params["fallback_offer"]]
 
@@ -68,6 +68,7 @@ def main() -> None:
         images = plots.save_plots(table, mask, curve, metrics, highlighted, language)
         html = page.render(metrics, act, images, offers, language)
         writers.write_text(html, paths.REPORTS_DIR / "segment.html")
+        shap_plots.save_plots(every["shap"]["random_state"], language)  # the beeswarm's jitter
         config.check_unchanged("segment", every)
 
 

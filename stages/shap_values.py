@@ -1,7 +1,8 @@
 """Stage `shap`: SHAP values of every customer's P(declined), per original feature.
 
 Each customer is explained by the protocol's models that scored it (one per repeat), the mean
-of which is the probability the segment uses. Logic: oneclick/explain/values.py.
+of which is the probability the segment uses. Logic: oneclick/explain/values.py. Values and
+data only: the segment stage draws their labelled plots (oneclick/segment/shap_plots.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import pandas as pd
 
 from oneclick.core import config, entry, paths, provenance, writers
 from oneclick.data.contract import ID
-from oneclick.explain.plots import PLOTS, plot_beeswarm, plot_importance
 from oneclick.explain.values import (
-    BASE,
     check_explained,
     driver_table,
     explain_parts,
@@ -29,13 +28,10 @@ from oneclick.model.persistence import load_model
 
 
 def main() -> None:
-    writers.setup_matplotlib()
     all_params = config.load_stage("shap")
     params, repeats = all_params["shap"], all_params["evaluate"]["protocol_repeats"]
-    language = all_params["report"]["language"]  # plot labels
-    provenance.check_record("evaluate", all_params)  # the fold models and their scores
-    spec = load_spec()
-    columns = feature_columns(spec)
+    provenance.check_records("shap", all_params, "evaluate")  # the fold models and their scores
+    columns = feature_columns(load_spec())
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
     require_columns({paths.TRAIN_FILE.name: train, paths.TEST_FILE.name: test}, columns)
     everyone, folds = protocol_inputs(train, test), pd.read_csv(paths.FOLDS_FILE)
@@ -58,19 +54,13 @@ def main() -> None:
     drivers = driver_table(ids, data, values, params["top_drivers"])
     metrics = shap_metrics(checks)
     ranking = importance(columns, values)
-    seed = params["random_state"]
     with writers.together():
         writers.write_csv(table, paths.SHAP_VALUES_FILE)
         writers.write_csv(everyone[[ID, *columns]], paths.SHAP_FEATURES_FILE)
         writers.write_csv(drivers, paths.SHAP_DRIVERS_FILE)
         writers.write_json(metrics, paths.METRICS_DIR / "shap.json")
         provenance.write_record("shap", all_params)
-        writers.write_csv(pd.DataFrame(ranking), paths.PLOTS_DIR / "shap_data" / "importance.csv")
-        # one figure at a time: the beeswarm drawn while the other is open changes its pixels
-        bars = plot_importance(ranking, space, language)
-        writers.save_figure(bars, PLOTS / "importance.png")
-        beeswarm = plot_beeswarm(values, table[BASE].to_numpy(), data, spec, seed, space, language)
-        writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
+        writers.write_csv(pd.DataFrame(ranking), paths.SHAP_IMPORTANCE_FILE)
         config.check_unchanged("shap", all_params)
 
 

@@ -13,7 +13,7 @@ from oneclick.core import params_schema, paths
 from oneclick.core.errors import DataError, require
 from oneclick.core.paths import DVC_FILE, PARAMS_FILE
 
-_ABSENT = object()  # a key params.yaml does not hold
+ABSENT = object()  # a key params.yaml does not hold
 
 
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: fast
@@ -85,35 +85,37 @@ def check_unchanged(
     that the outputs were not made with; this stops the stage with one line instead."""
     now = load_params(path)
     for key in stage_params(stage, dvc_file):
-        before, after = _lookup(read, key), _lookup(now, key)
+        before, after = lookup(read, key), lookup(now, key)
         if before != after:
-            where, old, new = _first_difference(key, before, after)
+            where, old, new = first_difference(key, before, after)
             raise DataError(
                 f"{path.name}: {where} changed while the stage ran "
-                f"({_shown(old)} -> {_shown(new)}); rerun"
+                f"({shown_value(old)} -> {shown_value(new)}); rerun"
             )
 
 
-def _lookup(params: Any, key: str) -> Any:
+def lookup(params: Any, key: str) -> Any:
+    """The value of dotted `key` in nested `params`; ABSENT when it is not there."""
     for part in key.split("."):
         if not isinstance(params, dict) or part not in params:
-            return _ABSENT
+            return ABSENT
         params = params[part]
     return params
 
 
-def _first_difference(key: str, old: Any, new: Any) -> tuple[str, Any, Any]:
+def first_difference(key: str, old: Any, new: Any) -> tuple[str, Any, Any]:
     """The deepest dotted key where two values differ (a block's changed leaf, not the block)."""
     if isinstance(old, dict) and isinstance(new, dict):
         for part in [*old, *(k for k in new if k not in old)]:
-            before, after = old.get(part, _ABSENT), new.get(part, _ABSENT)
+            before, after = old.get(part, ABSENT), new.get(part, ABSENT)
             if before != after:
-                return _first_difference(f"{key}.{part}", before, after)
+                return first_difference(f"{key}.{part}", before, after)
     return key, old, new
 
 
-def _shown(value: Any, limit: int = 60) -> str:
-    if value is _ABSENT:
+def shown_value(value: Any, limit: int = 60) -> str:
+    """A param's value as a message quotes it (JSON, cut at `limit` characters)."""
+    if value is ABSENT:
         return "absent"
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."

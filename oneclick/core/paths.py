@@ -50,6 +50,7 @@ FOLDS_FILE = PREDICTIONS_DIR / "folds.csv"  # id, repeat, fold: who each fold mo
 SHAP_VALUES_FILE = SHAP_DIR / "values.csv"  # per customer: SHAP per feature, base, output
 SHAP_FEATURES_FILE = SHAP_DIR / "feature_values.csv"  # the feature values explained
 SHAP_DRIVERS_FILE = SHAP_DIR / "drivers.csv"
+SHAP_IMPORTANCE_FILE = PLOTS_DIR / "shap_data" / "importance.csv"  # mean |SHAP| per feature
 
 
 def shown(path: Path | str) -> str:

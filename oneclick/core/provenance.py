@@ -1,26 +1,30 @@
 """The params a stage's outputs were made with, recorded beside them, and the checks that
-nothing pairs those outputs with other params.
+nothing pairs those outputs with other params; the versions (DVC md5s) of what a stage reads.
 
 DVC records params.yaml in dvc.lock (and the run-cache) after a stage's command exits, so an
 edit made while the stage ran (after its own end-of-stage check, config.check_unchanged) would
 pair the outputs with params they were not made with. So the stages whose outputs later stages
 build on write the params they read (the keys they declare in dvc.yaml, as dvc.lock lists them)
 into a small record that is one of their outs: the run-cache restores it together with them.
-Every consumer compares the record with the params it is about to use (`check_record`), and
-`predict` with the params dvc.lock recorded (`check_against`).
+A consumer compares the records it builds on with the params it declares (`check_records`; a
+key it does not declare is not its to read: `dvc repro -s` may have left it ahead), and the
+records with each other where they share a key; `predict` compares them with the params
+dvc.lock recorded (`check_against`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from oneclick.core import config, paths, writers
-from oneclick.core.errors import DataError, require
+from oneclick.core.errors import DataError, missing_input, require
 
 # the producing stage -> its record (inside a directory out, or an out of its own)
 RECORDS = {
@@ -31,9 +35,6 @@ RECORDS = {
 # knobs that change how fast, never what (tests/pipeline/test_determinism.py): not recorded, so
 # outputs stay byte-identical whatever their value
 SPEED_ONLY = "n_jobs"
-# params.yaml lookups shared with config.check_unchanged (one implementation)
-_ABSENT, _lookup = config._ABSENT, config._lookup
-_first_difference, _shown = config._first_difference, config._shown
 
 
 class LockLoader(yaml.SafeLoader):
@@ -56,7 +57,8 @@ def made_with(stage: str, params: dict[str, Any], dvc_file: Path = paths.DVC_FIL
     """{declared key: its value in params}: what dvc.lock records for `stage` when params.yaml
     did not change while it ran (values as JSON holds them)."""
     keys = [k for k in config.stage_params(stage, dvc_file) if k.split(".")[-1] != SPEED_ONLY]
-    return {key: _normal(value) for key in keys if (value := _lookup(params, key)) is not _ABSENT}
+    found = {key: config.lookup(params, key) for key in keys}
+    return {key: _normal(value) for key, value in found.items() if value is not config.ABSENT}
 
 
 def record_bytes(stage: str, params: dict[str, Any], dvc_file: Path = paths.DVC_FILE) -> bytes:
@@ -79,12 +81,31 @@ def parse_record(data: bytes, name: str) -> dict[str, Any]:
     return record
 
 
-def check_record(stage: str, params: dict[str, Any]) -> None:
-    """A consumer's check: `stage`'s outputs were made with the params it is about to use."""
+def read_record(stage: str) -> dict[str, Any]:
     path = RECORDS[stage]
     require(path)
-    record = parse_record(path.read_bytes(), paths.shown(path))
-    check_against(stage, record, params, paths.PARAMS_FILE.name, paths.shown(path))
+    return parse_record(path.read_bytes(), paths.shown(path))
+
+
+def check_records(consumer: str, params: dict[str, Any], *producers: str) -> None:
+    """A consumer's check of the records of the stages it builds on: each param `consumer`
+    declares holds in every record the value it has in params.yaml, and the records agree
+    wherever two hold the same param (the model, its scores and their SHAP values were made
+    with the same train params)."""
+    declared = [k for k in config.stage_params(consumer) if k.split(".")[-1] != SPEED_ONLY]
+    records = {stage: _nested(read_record(stage)) for stage in producers}
+    for stage, record in records.items():
+        made = {k: v for k in declared if (v := config.lookup(record, k)) is not config.ABSENT}
+        check_against(stage, made, params, paths.PARAMS_FILE.name, paths.shown(RECORDS[stage]))
+    for (first, one), (later, other) in combinations(records.items(), 2):
+        mine, theirs = _leaves(one), _leaves(other)
+        for key in mine.keys() & theirs.keys():
+            if mine[key] != theirs[key]:
+                raise DataError(
+                    f"{paths.shown(RECORDS[later])}: the {later} stage's outputs were made with "
+                    f"{key} = {config.shown_value(theirs[key])}, the {first} stage's with "
+                    f"{config.shown_value(mine[key])}; rerun it: dvc repro {later}"
+                )
 
 
 def check_against(
@@ -93,21 +114,36 @@ def check_against(
     """Every key of `stage`'s record must hold the same value in `params` (read from `source`,
     params.yaml or dvc.lock); else one line naming the first differing leaf."""
     for key, value in record.items():
-        now = _normal(_lookup(params, key))
+        now = _normal(config.lookup(params, key))
         if now != value:
-            where, made, found = _first_difference(key, value, now)
+            where, made, found = config.first_difference(key, value, now)
             raise DataError(
-                f"{name}: the {stage} stage's outputs were made with {where} = {_shown(made)}, "
-                f"{source} has {_shown(found)} (an edit while it ran?); rerun it: "
-                f"dvc repro --force --single-item {stage}"
+                f"{name}: the {stage} stage's outputs were made with {where} = "
+                f"{config.shown_value(made)}, {source} has {config.shown_value(found)} (an edit "
+                f"while it ran?); rerun it: dvc repro --force --single-item {stage}"
             )
+
+
+def _leaves(record: dict[str, Any]) -> dict[str, Any]:
+    """A record by dotted leaf key ({"train": {"knn": {"k": 5}}} -> {"train.knn.k": 5})."""
+    leaves = {}
+    for key, value in record.items():
+        if isinstance(value, dict) and value:
+            leaves.update(_leaves({f"{key}.{k}": v for k, v in value.items()}))
+        else:
+            leaves[key] = value
+    return leaves
 
 
 def locked_params(lock: dict[str, Any], stage: str) -> dict[str, Any]:
     """The params dvc.lock recorded for `stage` (dotted and block keys, as params.yaml
     nests them)."""
     record = ((lock.get("stages") or {}).get(stage) or {}).get("params") or {}
-    flat = record.get(paths.PARAMS_FILE.name) or {}
+    return _nested(record.get(paths.PARAMS_FILE.name) or {})
+
+
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """Dotted keys as params.yaml nests them ({"shap.n_paths": 8} -> {"shap": {"n_paths": 8}})."""
     nested: dict[str, Any] = {}
     for key, value in flat.items():
         *blocks, leaf = str(key).split(".")
@@ -139,12 +175,36 @@ def check_lock_file(lock_file: Path = paths.LOCK_FILE) -> None:
         raise DataError(f"{lock_file.name}: not a DVC lock file (no stages mapping); {recover}")
 
 
+def dir_files(path: Path) -> dict[str, bytes]:
+    """Every file of a directory output, by relative POSIX path."""
+    files = sorted(f for f in path.rglob("*") if f.is_file())
+    return {file.relative_to(path).as_posix(): file.read_bytes() for file in files}
+
+
+def dir_md5(files: dict[str, bytes]) -> str:
+    """DVC's hash of a directory output with these files (relative POSIX path -> bytes)."""
+    entries = sorted(
+        ({"md5": hashlib.md5(data).hexdigest(), "relpath": rel} for rel, data in files.items()),
+        key=lambda entry: entry["relpath"],
+    )
+    listing = json.dumps(entries, sort_keys=True).encode("utf-8")
+    return hashlib.md5(listing).hexdigest() + ".dir"
+
+
+def out_md5(path: Path) -> str:
+    """The md5 dvc.lock records for a pipeline output (a file, or a directory: "<md5>.dir"),
+    computed from the files themselves: a stage that declares the output may quote it."""
+    if not path.exists():
+        raise missing_input(path)
+    return dir_md5(dir_files(path)) if path.is_dir() else hashlib.md5(path.read_bytes()).hexdigest()
+
+
 def _normal(value: Any) -> Any:
     """A value as the JSON record holds it (speed-only knobs left out), so both sides of a
     comparison read alike."""
     if isinstance(value, dict):
         return {str(k): _normal(v) for k, v in value.items() if k != SPEED_ONLY}
-    return value if value is _ABSENT else json.loads(json.dumps(value, default=str))
+    return value if value is config.ABSENT else json.loads(json.dumps(value, default=str))
 
 
 if __name__ == "__main__":  # `make repro` runs this before `dvc repro`

@@ -1,4 +1,5 @@
-"""Statistics two layers share: the evaluate stage's protocol and the PR review's verdicts."""
+"""Statistics two layers share: the evaluate stage's protocol and the PR review's verdicts; the
+shap stage's checks and the SHAP plots the segment stage draws."""
 
 from __future__ import annotations
 
@@ -21,3 +22,12 @@ def two_class_resamples(y: np.ndarray, samples: int, seed: int) -> Iterator[np.n
     for rows in rng.integers(0, len(y), size=(samples, len(y))):
         if 0 < y[rows].sum() < len(rows):
             yield rows
+
+
+def output_space(total: np.ndarray, probability: np.ndarray) -> tuple[str, np.ndarray]:
+    """Which model output base + sum(SHAP) reproduces: P(declined) or its log-odds."""
+    with np.errstate(divide="ignore"):
+        log_odds = np.log(probability) - np.log1p(-probability)
+    spaces = {"probability": probability, "log_odds": log_odds}
+    name = min(spaces, key=lambda s: np.nan_to_num(np.abs(total - spaces[s]), nan=np.inf).max())
+    return name, spaces[name]

@@ -16,15 +16,6 @@ from sklearn.base import BaseEstimator
 from oneclick.explain.path_explainer import PathExplainer
 
 
-def output_space(total: np.ndarray, probability: np.ndarray) -> tuple[str, np.ndarray]:
-    """Which model output base + sum(SHAP) reproduces: P(declined) or its log-odds."""
-    with np.errstate(divide="ignore"):
-        log_odds = np.log(probability) - np.log1p(-probability)
-    spaces = {"probability": probability, "log_odds": log_odds}
-    name = min(spaces, key=lambda s: np.nan_to_num(np.abs(total - spaces[s]), nan=np.inf).max())
-    return name, spaces[name]
-
-
 def explain_model(
     model: BaseEstimator,
     train_x: pd.DataFrame,

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from oneclick.core import entry, errors, paths
+from oneclick.core.stats import output_space
 from oneclick.data.contract import GROUP, ID, LABEL
-from oneclick.explain.explainers import explain_model, output_space
+from oneclick.explain.explainers import explain_model
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator

@@ -17,7 +17,8 @@ from oneclick.core.writers import write_text
 
 MARKER = ".oneclick-output"  # its text: the command that owns the folder
 FOLDER_FLAG = {"plots": "--out", "report": "--images"}  # the option that names the folder
-PROTECTED = (".git", ".dvc", "models", "data", "oneclick", "stages", "tests")
+# the folders guard.check_output protects, and the pipeline outputs' folders as a whole
+PROTECTED = (*guard.PROTECTED_DIRS, "models", "data")
 
 
 def _refusal(path: Path) -> str | None:

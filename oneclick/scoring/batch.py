@@ -46,7 +46,7 @@ from oneclick.explain.explainers import explain_model
 from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
 from oneclick.scoring.guard import check_output
-from oneclick.scoring.integrity import Artifacts, load_artifacts
+from oneclick.scoring.integrity import Artifacts, load_artifacts, locked_versions
 from oneclick.segment import export, workbook
 from oneclick.segment.selection import (
     AT_RISK,
@@ -152,11 +152,11 @@ def write_output(
     max_offers = params["segment"]["max_offers"]
     campaign = campaign_table(customers, table, features, max_offers, language)
     if output_format == "xlsx":  # as the segment stage's campaign.xlsx, then every customer
-        act, held_out = workbook.split(campaign, customers[control.GROUP])
+        act, held_out = workbook.split(campaign, customers[control.GROUP], language)
         facts = {
             "campaign": {"control_size": len(held_out)},
             "segment": {"size": len(customers)},
-            "versions": workbook.versions(),
+            "versions": locked_versions(),
         }
         sheets = workbook.sheets(act, held_out, workbook.about(act, facts, language), language)
         export.write_xlsx({**sheets, say(export.SHEETS["customers"], language): every}, output)

@@ -129,16 +129,6 @@ def verified_file(path: Path, out: str, outs: dict[str, dict[str, Any]]) -> byte
     return data
 
 
-def dir_md5(files: dict[str, bytes]) -> str:
-    """DVC's hash of a directory output with these files (relative POSIX path -> bytes)."""
-    entries = sorted(
-        ({"md5": hashlib.md5(data).hexdigest(), "relpath": rel} for rel, data in files.items()),
-        key=lambda entry: entry["relpath"],
-    )
-    listing = json.dumps(entries, sort_keys=True).encode("utf-8")
-    return hashlib.md5(listing).hexdigest() + ".dir"
-
-
 def verified_dir(path: Path, outs: dict[str, dict[str, Any]]) -> dict[str, bytes]:
     """Every file of directory output `path`, read once, after the directory's DVC hash of
     those bytes matched dvc.lock's."""
@@ -146,15 +136,19 @@ def verified_dir(path: Path, outs: dict[str, dict[str, Any]]) -> dict[str, bytes
     expected = locked_md5(outs, out)
     if not path.is_dir():
         raise errors.missing_input(path)
-    files = {
-        file.relative_to(path).as_posix(): file.read_bytes()
-        for file in sorted(path.rglob("*"))
-        if file.is_file()
-    }
-    actual = dir_md5(files)
+    files = provenance.dir_files(path)
+    actual = provenance.dir_md5(files)
     if actual != expected:
         raise _mismatch(path, actual, expected, out)
     return files
+
+
+def locked_versions(lock_file: Path = LOCK_FILE) -> dict[str, str]:
+    """The model's and the merged data's versions as the segment stage quotes them
+    (oneclick/segment/workbook.py), from the md5s dvc.lock records for them."""
+    outs = read_lock(lock_file)
+    model, data = (locked_md5(outs, out_name(p)) for p in (paths.MODEL_FILE, paths.MERGED_DIR))
+    return {"model": model, "data": data.removesuffix(".dir")}
 
 
 @dataclass(frozen=True)

@@ -9,20 +9,17 @@ the customers to contact. Same for `oneclick predict` and the segment stage.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from oneclick.campaign.control import CONTROL, GROUP
-from oneclick.core import paths
-from oneclick.data.contract import ID
+from oneclick.core import paths, provenance
+from oneclick.data.contract import ID, PROFIT
 from oneclick.segment.selection import AT_RISK, PROBABILITY
 from oneclick.text import vocabulary as vocab
 from oneclick.text.formats import count, say
 
-MODEL, DATA = "models/model.skops", "data/merged"  # dvc.lock outputs that version the campaign
 SHEETS = {
     "act": ("Кампания", "Campaign"),
     # Excel refuses a sheet title over 31 characters
@@ -98,26 +95,21 @@ MEANINGS = {  # a column header (its pattern) -> what it means
 }
 
 
-def versions(lock_file: Path = paths.LOCK_FILE) -> dict[str, str]:
-    """The md5s dvc.lock records for the model and the merged data (the campaign's versions)."""
-    lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) if lock_file.exists() else {}
-    found = {
-        item["path"]: str(item.get("md5", ""))
-        for record in ((lock or {}).get("stages") or {}).values()
-        for item in (record or {}).get("outs", []) or []
-    }
-    return {"model": found.get(MODEL, ""), "data": found.get(DATA, "").removesuffix(".dir")}
+def versions() -> dict[str, str]:
+    """The campaign's versions: the md5s dvc.lock records for the model and the merged data,
+    computed from those files (the segment stage's deps)."""
+    data = provenance.out_md5(paths.MERGED_DIR).removesuffix(".dir")
+    return {"model": provenance.out_md5(paths.MODEL_FILE), "data": data}
 
 
-def split(campaign: pd.DataFrame, groups: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split(
+    campaign: pd.DataFrame, groups: pd.Series, language: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the customers to contact, the control group): neither carries the group column; the
     control rows keep the id and the figures only, nothing to send."""
     control = groups.to_numpy() == CONTROL
-    group = [
-        c for c in campaign.columns if c in {vocab.label(GROUP, lang) for lang in ("ru", "en")}
-    ]
-    table = campaign.drop(columns=group)
-    figures = list(table.columns[:4])  # id, probability, profit, expected profit at risk
+    table = campaign.drop(columns=[vocab.label(GROUP, language)], errors="ignore")
+    figures = [ID, *(vocab.label(k, language) for k in (PROBABILITY, PROFIT, AT_RISK))]
     return (
         table[~control].reset_index(drop=True),
         table.loc[control, figures].reset_index(drop=True),

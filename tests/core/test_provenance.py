@@ -13,7 +13,7 @@ import yaml
 
 from oneclick.core import config, paths, provenance, writers
 from oneclick.core.errors import DataError
-from tests.conftest import code_sandbox
+from tests.conftest import clone_project, code_sandbox, dvc, set_params
 from tests.data.test_robustness import run_module
 
 
@@ -36,7 +36,7 @@ def test_the_record_holds_what_dvc_lock_records_for_the_stage(params: dict, reco
     made = provenance.parse_record(record.read_bytes(), record.name)
     assert made == {"train": params["train"]}
     assert made == lock["stages"]["train"]["params"]["params.yaml"]  # the committed lock's
-    provenance.check_record("train", params)  # the same params: accepted
+    provenance.check_records("evaluate", params, "train")  # the same params: accepted
 
 
 def test_a_model_paired_with_params_edited_while_train_ran_is_refused(
@@ -51,7 +51,7 @@ def test_a_model_paired_with_params_edited_while_train_ran_is_refused(
     made = params["train"]["knn"]["n_neighbors"]
     edited["train"]["knn"]["n_neighbors"] = made - 18  # Y
     with pytest.raises(DataError) as caught:
-        provenance.check_record("train", edited)
+        provenance.check_records("evaluate", edited, "train")
     assert str(caught.value) == (
         f"{record}: the train stage's outputs were made with train.knn.n_neighbors = {made}, "
         f"params.yaml has {made - 18} (an edit while it ran?); rerun it: "
@@ -61,16 +61,96 @@ def test_a_model_paired_with_params_edited_while_train_ran_is_refused(
 
 def test_a_removed_key_and_a_lost_record_are_refused(params: dict, record: Path) -> None:
     with pytest.raises(DataError, match=r"model\.params\.json: missing; run the upstream"):
-        provenance.check_record("train", params)
+        provenance.check_records("evaluate", params, "train")
     with writers.together():
         provenance.write_record("train", params)
     edited = copy.deepcopy(params)
     del edited["train"]["meta"]["folds"]
     with pytest.raises(DataError, match=r"train\.meta\.folds = 5, params\.yaml has absent"):
-        provenance.check_record("train", edited)
+        provenance.check_records("evaluate", edited, "train")
     record.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(DataError, match="not a params record"):
-        provenance.check_record("train", params)
+        provenance.check_records("evaluate", params, "train")
+
+
+@pytest.fixture
+def records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """The train, evaluate and shap records in tmp_path."""
+    for stage in ("train", "evaluate", "shap"):
+        monkeypatch.setitem(provenance.RECORDS, stage, tmp_path / f"{stage}.params.json")
+    return provenance.RECORDS
+
+
+def test_a_consumer_compares_only_the_params_it_declares(params: dict, records: dict) -> None:
+    """segment declares no train param: a train edit it does not read never stops it (`dvc
+    repro -s segment`), while the stage that reads train params still refuses the model."""
+    with writers.together():
+        for stage in ("train", "evaluate", "shap"):
+            provenance.write_record(stage, params)
+    k, seed = params["train"]["knn"]["n_neighbors"], params["shap"]["random_state"]
+    repeats = params["evaluate"]["protocol_repeats"]
+    edited = copy.deepcopy(params)
+    edited["train"]["knn"]["n_neighbors"] += 2
+    provenance.check_records("segment", edited, "train", "evaluate", "shap")
+    provenance.check_records("shap", edited, "evaluate")
+    with pytest.raises(
+        DataError, match=rf"train\.knn\.n_neighbors = {k}, params\.yaml has {k + 2}"
+    ):
+        provenance.check_records("evaluate", edited, "train")
+    edited["shap"]["random_state"] += 1  # declared by segment (the beeswarm's jitter)
+    with pytest.raises(DataError, match=rf"shap\.params\.json: .* shap\.random_state = {seed}, "):
+        provenance.check_records("segment", edited, "train", "evaluate", "shap")
+    edited["evaluate"]["protocol_repeats"] += 1  # inside evaluate's block; shap declares it
+    with pytest.raises(
+        DataError, match=rf"protocol_repeats = {repeats}, params\.yaml has {repeats + 1}"
+    ):
+        provenance.check_records("shap", edited, "evaluate")
+
+
+def test_records_a_consumer_combines_must_agree(params: dict, records: dict) -> None:
+    """Scores made with other train params than the model's, or SHAP values of another
+    protocol than the scores', are refused, whatever params.yaml says."""
+    k, repeats = params["train"]["knn"]["n_neighbors"], params["evaluate"]["protocol_repeats"]
+    other = copy.deepcopy(params)
+    other["train"]["knn"]["n_neighbors"] += 2
+    with writers.together():
+        provenance.write_record("train", params)
+        provenance.write_record("evaluate", other)
+        provenance.write_record("shap", params)
+    with pytest.raises(DataError) as caught:
+        provenance.check_records("segment", params, "train", "evaluate", "shap")
+    assert str(caught.value) == (
+        f"{records['evaluate']}: the evaluate stage's outputs were made with "
+        f"train.knn.n_neighbors = {k + 2}, the train stage's with {k}; rerun it: "
+        "dvc repro evaluate"
+    )
+    other = copy.deepcopy(params)
+    other["evaluate"]["protocol_repeats"] += 1
+    with writers.together():
+        provenance.write_record("evaluate", params)
+        provenance.write_record("shap", other)
+    with pytest.raises(
+        DataError, match=rf"evaluate\.protocol_repeats = {repeats + 1}, the evaluate stage's"
+    ):
+        provenance.check_records("segment", params, "train", "evaluate", "shap")
+
+
+def test_segment_alone_runs_after_a_train_edit(reproduced_project: Path, tmp_path: Path) -> None:
+    """`dvc repro -s segment` with a train param edited (not rerun yet): segment reads no train
+    param, so it runs on the outputs it has."""
+    repo = clone_project(reproduced_project, tmp_path / "repo")
+    set_params(repo, {"train": {"random_state": 7}})
+    dvc(["repro", "--force", "--single-item", "segment"], repo)
+
+
+def test_out_md5_is_what_dvc_lock_records(reproduced_project: Path) -> None:
+    """The versions a stage quotes (segment: the model's and data/merged's md5s) are DVC's
+    hashes, computed from the files it declares: checked on every output of the pipeline."""
+    lock = provenance.load_lock_text((reproduced_project / "dvc.lock").read_bytes())
+    outs = [o for stage in lock["stages"].values() for o in stage.get("outs", [])]
+    assert {"models/model.skops", "data/merged"} <= {o["path"] for o in outs}
+    for out in outs:
+        assert provenance.out_md5(reproduced_project / out["path"]) == out["md5"], out["path"]
 
 
 def test_locked_params_nest_dotted_keys_as_params_yaml_does() -> None:

@@ -24,11 +24,12 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from sklearn.svm import SVC
 
 from oneclick.core.errors import DataError
+from oneclick.core.stats import output_space
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.explain import path_explainer
 from oneclick.explain import values as sv
 from oneclick.explain.decomposition import Unsupported, feature_blocks
-from oneclick.explain.explainers import explain_model, output_space
+from oneclick.explain.explainers import explain_model
 from oneclick.explain.path_explainer import PathExplainer
 from oneclick.model.evaluation import fold_table, protocol_inputs
 from oneclick.model.protocol import protocol_folds, run_protocol

@@ -65,6 +65,20 @@ def test_every_stage_depends_on_exactly_the_code_it_imports() -> None:
         assert declared == imported, (name, missing, extra)
 
 
+def test_only_the_segment_stage_renders_text() -> None:
+    """What people read (oneclick/text, report.language) reruns segment alone: no stage that
+    computes data, a model or SHAP values draws a label (the SHAP plots are segment's)."""
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    rendering = {
+        name
+        for name, stage in stages.items()
+        if f"{PACKAGE}/text" in stage["deps"] or "report.language" in stage.get("params", [])
+    }
+    assert rendering == {"segment"}, rendering
+    drawn = {next(iter(p)) if isinstance(p, dict) else p for p in stages["segment"]["plots"]}
+    assert "plots/shap" in drawn, drawn  # the SHAP plots, labelled
+
+
 def test_package_init_runs_no_code() -> None:
     """No stage declares oneclick/__init__.py, so it must not be able to change a result."""
     tree = ast.parse((ROOT / PACKAGE / "__init__.py").read_text(encoding="utf-8"))

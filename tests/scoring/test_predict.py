@@ -130,18 +130,6 @@ def tiny_data() -> tuple[pd.DataFrame, pd.Series]:
     return x, (x["a"] > 0).astype(int)
 
 
-def test_dir_md5_is_dvcs_hash_of_a_directory_output(reproduced_project: Path) -> None:
-    outs = integrity.read_lock(reproduced_project / "dvc.lock")
-    for out in ("data/features", "data/shap", "data/clean"):
-        folder = reproduced_project / out
-        files = {
-            p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*"))
-            if p.is_file()
-        }
-        assert integrity.dir_md5(files) == outs[out]["md5"], out
-
-
 def test_check_model_columns(tiny_model: Pipeline) -> None:
     scoring.check_model_columns(tiny_model, ["a", "b"], "feature_spec.json")
     with pytest.raises(DataError, match=r"feature_spec\.json: feature columns"):

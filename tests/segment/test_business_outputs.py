@@ -16,8 +16,7 @@ import pytest
 
 from oneclick.core import writers
 from oneclick.data.contract import FEATURES, ID, PROFIT
-from oneclick.explain import plots as shap_plots
-from oneclick.segment import export, markdown, page, plots
+from oneclick.segment import export, markdown, page, plots, shap_plots
 from oneclick.segment import report as report
 from oneclick.segment import selection as sg
 from oneclick.segment.words import campaign_table, driver_words

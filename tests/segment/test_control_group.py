@@ -37,12 +37,15 @@ def test_split_never_lists_a_control_customer_to_contact(size: int, seed: int) -
             "Предложение 1": np.where(groups == control.CONTROL, "", "Купон"),
         }
     )
-    act, held_out = workbook.split(campaign, groups)
+    campaign = campaign[campaign.columns[::-1]]  # picked by name, not by position
+    act, held_out = workbook.split(campaign, groups, "ru")
     controls = set(ids[groups.to_numpy() == control.CONTROL])
     assert len(controls) == round(0.3 * size)
     assert not controls & set(act[ID]) and set(held_out[ID]) == controls
     assert len(act) + len(held_out) == size and (act["Предложение 1"] != "").all()
     assert vocab.label("group", "ru") not in act and "Предложение 1" not in held_out
+    figures = ["probability", "profit", "expected_profit_at_risk"]
+    assert list(held_out.columns) == [ID, *(vocab.label(k, "ru") for k in figures)]
 
 
 def test_sample_outputs_keep_the_control_group_out_of_reach(reproduced_project: Path) -> None:
@@ -63,11 +66,12 @@ def test_sample_outputs_keep_the_control_group_out_of_reach(reproduced_project: 
     shown = {int(i) for i in re.findall(r"<tr><td>(\d+)</td>", top)}
     assert shown and not shown & controls
     lock = yaml.safe_load((repo / "dvc.lock").read_text(encoding="utf-8"))
-    model = next(o["md5"] for o in lock["stages"]["train"]["outs"] if o["path"] == workbook.MODEL)
+    model = next(o["md5"] for o in lock["stages"]["train"]["outs"] if o["path"].endswith("skops"))
+    data = lock["stages"]["merge"]["outs"][0]["md5"].removesuffix(".dir")
     about = " ".join(str(v) for r in book.worksheets[2].values for v in r)
     md = (repo / "reports/segment.md").read_text(encoding="utf-8")
     for text in (html, md, about):
-        assert f"Контрольная группа: {len(controls)} из" in text and model in text
+        assert f"Контрольная группа: {len(controls)} из" in text and model in text and data in text
         assert "нельзя связываться" in text
 
 

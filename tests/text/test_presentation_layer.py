@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import clone_project, dvc
+from tests.conftest import clone_project, dvc, set_params
 
 
 def test_an_offer_renamed_in_the_vocabulary_reruns_only_text_stages(
@@ -19,5 +19,14 @@ def test_an_offer_renamed_in_the_vocabulary_reruns_only_text_stages(
     assert renamed != text
     vocabulary.write_text(renamed, encoding="utf-8")
     stale = set(json.loads(dvc(["status", "--json"], repo).stdout))
-    # segment renders every text; shap labels its PNG plots (features' names, report.language)
-    assert stale == {"segment", "shap"}, stale
+    # segment renders every text, the SHAP plots' labels included; shap writes values only
+    assert stale == {"segment"}, stale
+
+
+def test_the_report_language_reruns_only_text_stages(
+    reproduced_project: Path, tmp_path: Path
+) -> None:
+    repo = clone_project(reproduced_project, tmp_path / "repo")
+    set_params(repo, {"report": {"language": "en"}})
+    stale = set(json.loads(dvc(["status", "--json"], repo).stdout))
+    assert stale == {"segment"}, stale

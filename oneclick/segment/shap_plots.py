@@ -1,5 +1,6 @@
-"""The shap stage's plots, labelled in report.language from the vocabulary: global importance
-(mean |SHAP|) and shap's beeswarm of every customer."""
+"""The SHAP plots, labelled in report.language from the vocabulary: global importance (mean |SHAP|)
+and shap's beeswarm of every customer. Drawn by the segment stage (the stage that renders text)
+from the shap stage's data, so a label's wording never reruns the SHAP computation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from oneclick.core import paths
+from oneclick.core import paths, writers
+from oneclick.core.stats import output_space
+from oneclick.data.contract import ID
+from oneclick.features.spec import load_spec
 from oneclick.text import vocabulary as vocab
 from oneclick.text.formats import say
 
@@ -17,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PLOTS = paths.PLOTS_DIR / "shap"
+BASE = "base_value"  # data/shap/values.csv: each customer's base value (oneclick/explain/values.py)
 PLOT_TEXT = {  # (ru, en); {space}: the SHAP output space, named by SPACES
     "importance": ("Важность признаков для модели", "Global feature importance"),
     "mean_abs": ("среднее |SHAP| ({space} снижения)", "mean |SHAP value| ({space} of decline)"),
@@ -88,3 +93,20 @@ def plot_beeswarm(
         [say(PLOT_TEXT["low"], language), say(PLOT_TEXT["high"], language)]
     )
     return figure
+
+
+def save_plots(seed: int, language: str) -> None:
+    """plots/shap/{importance,beeswarm}.png from the shap stage's data (data/shap, its importance
+    ranking), the scores it explains (which fix its output space) and the feature spec (ordinal
+    colours); `seed`: the beeswarm's jitter (shap.random_state)."""
+    table = pd.read_csv(paths.SHAP_VALUES_FILE)
+    data = pd.read_csv(paths.SHAP_FEATURES_FILE).set_index(ID).loc[table[ID]]
+    columns = list(data.columns)
+    values, base = table[columns].to_numpy(), table[BASE].to_numpy()
+    scores = pd.read_csv(paths.SCORES_FILE).set_index(ID)["probability"].loc[table[ID]]
+    space, _ = output_space(base + values.sum(axis=1), scores.to_numpy())
+    ranking = pd.read_csv(paths.SHAP_IMPORTANCE_FILE).to_dict("records")  # largest first
+    # one figure at a time: the beeswarm drawn while the other is open changes its pixels
+    writers.save_figure(plot_importance(ranking, space, language), PLOTS / "importance.png")
+    beeswarm = plot_beeswarm(values, base, data, load_spec(), seed, space, language)
+    writers.save_figure(beeswarm, PLOTS / "beeswarm.png")
