@@ -98,7 +98,7 @@ def campaign_rows(
     sources = {DECLINED_BEFORE: LABEL} | {f: f for f in NUMERIC_FEATURES}
     for name, column in sources.items():
         known = features is not None and column in features
-        rows[name] = features[column].to_numpy() if known else np.nan
+        rows[name] = features[column].to_numpy() if known else np.nan  # type: ignore[index]
     return rows[COLUMNS]
 
 

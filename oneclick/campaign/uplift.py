@@ -114,7 +114,8 @@ def evaluate(log: pd.DataFrame, resamples: int = RESAMPLES) -> dict[str, Any]:
     orders = [np.argsort(-score, kind="mergesort") for score in scores]
 
     def areas(weights: np.ndarray) -> tuple[float, float]:
-        return tuple(qini_area(order, treated, kept, weights) for order in orders)
+        uplift_area, risk_area = (qini_area(order, treated, kept, weights) for order in orders)
+        return uplift_area, risk_area
 
     uplift, risk = areas(np.ones(len(test)))
     differences = [
