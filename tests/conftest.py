@@ -38,12 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA_DIR = ROOT.parent / "shared" / "data" / "oneclick"
 VENV_BIN = Path(sys.executable).parent
 # The test copy of the pipeline: the committed sample (the campaign acceptance needs its size),
-# one protocol repeat (5 fold models, so 5 for SHAP to average), fewer SHAP paths (still fewer
-# for the customers nobody reads than for the ones who can enter the segment) and bootstrap
-# resamples. No test depends on their committed values.
+# one protocol repeat (5 fold models, so 5 for SHAP to average), fewer bootstrap resamples and
+# SHAP paths: 8 for the customers nobody reads, 64 for the ones who can enter the segment (enough
+# for predict's drivers to agree with the stage's: tests/scoring/test_predict.py). No test
+# depends on their committed values.
 TEST_PARAMS = {
     "evaluate": {"protocol_repeats": 1, "bootstrap_samples": 100},
-    "shap": {"n_paths": 8, "n_paths_read": 16},
+    "shap": {"n_paths": 8, "n_paths_read": 64},
 }
 # `dvc status --json` of the committed dvc.lock against the copied code and params, saved by
 # `reproduced_project` before it changes anything (tests/pipeline/test_pipeline.py reads it)
