@@ -39,12 +39,15 @@ repro: $(STAMP)  ## install .venv if needed, then dvc repro (the pipeline)
 	python -m oneclick.core.provenance
 	dvc repro
 
-# Every test (what CI runs); test-fast: the unit tests only, no reproduced project or DVC run
+# Every test (what CI runs); test-fast: the unit tests only, no reproduced project or DVC run.
+# Two processes (pytest-xdist; worksteal: the suite's tests differ in cost by 1000x); a single
+# file is quicker alone: python -m pytest -q tests/x/test_y.py
+TEST_WORKERS ?= 2
 test: $(STAMP)  ## the test suite
-	python -m pytest -q
+	python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 test-fast: $(STAMP)  ## the unit tests only (no reproduced project, no slow tests)
-	python -m pytest -q -m "not pipeline and not slow"
+	python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not pipeline and not slow"
 
 lint: $(STAMP)  ## ruff check, format check and mypy (config: pyproject.toml)
 	ruff check .

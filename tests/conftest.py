@@ -9,7 +9,10 @@ DVC outputs (data/, models/): the suite passes on a fresh clone before `make rep
 committed outputs are what the code reproduces is CI's `git diff --exit-code` after `make repro`.
 
 Markers (pyproject.toml): a test that needs `reproduced_project` is marked `pipeline`
-automatically; `make test-fast` runs the rest (`-m "not pipeline and not slow"`).
+automatically; `make test-fast` runs the rest (`-m "not pipeline and not slow"`). `make test`
+runs on two processes (pytest-xdist): tests share nothing writable but `reproduced_project`,
+which is built once per run and only read (DVC commands, even read-only ones, take the repo's
+lock: they run in a clone).
 """
 
 from __future__ import annotations
@@ -29,15 +32,19 @@ from unittest import mock
 
 import pytest
 import yaml
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA_DIR = ROOT.parent / "shared" / "data" / "oneclick"
 VENV_BIN = Path(sys.executable).parent
-# The test copy of the pipeline: the committed sample, fewer protocol repeats, SHAP paths and
-# bootstrap resamples (no test depends on their committed values). ~5x cheaper to reproduce.
+# The test copy of the pipeline: the committed sample (the campaign acceptance needs its size),
+# one protocol repeat (5 fold models, so 5 for SHAP to average), fewer bootstrap resamples and
+# SHAP paths: 8 for the customers nobody reads, 64 for the ones who can enter the segment (enough
+# for predict's drivers to agree with the stage's: tests/scoring/test_predict.py). No test
+# depends on their committed values.
 TEST_PARAMS = {
-    "evaluate": {"protocol_repeats": 2, "bootstrap_samples": 200},
-    "shap": {"n_paths": 32},
+    "evaluate": {"protocol_repeats": 1, "bootstrap_samples": 100},
+    "shap": {"n_paths": 8, "n_paths_read": 64},
 }
 # `dvc status --json` of the committed dvc.lock against the copied code and params, saved by
 # `reproduced_project` before it changes anything (tests/pipeline/test_pipeline.py reads it)
@@ -182,8 +189,25 @@ def set_params(repo: Path, changes: dict[str, dict]) -> None:
 @pytest.fixture(scope="session")
 def reproduced_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project after a full `dvc repro` on the sample data with TEST_PARAMS,
-    committed on main (copy, test params, outputs: three commits)."""
-    repo = fresh_copy(tmp_path_factory.mktemp("project") / "repo")
+    committed on main (copy, test params, outputs: three commits). Built once per run: under
+    pytest-xdist the first worker that needs it builds it in the run's shared temp dir while the
+    others wait on a file lock, then every worker uses that one copy (read-only: a test that
+    changes anything, or runs DVC in it, takes a `clone_project`)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's directory, above each worker's own
+    repo, built = shared / "project" / "repo", shared / "project" / "built"
+    with FileLock(shared / "project.lock"):
+        if not built.exists():
+            shutil.rmtree(repo.parent, ignore_errors=True)  # a build that failed half-way
+            repo.parent.mkdir()
+            build_project(repo)
+            built.touch()
+    return repo
+
+
+def build_project(repo: Path) -> None:
+    fresh_copy(repo)
     status = dvc(["status", "--json"], repo, check=False)
     (repo / COMMITTED_STATUS).write_text(json.dumps([status.returncode, status.stdout]), "utf-8")
     set_params(repo, TEST_PARAMS)
@@ -191,12 +215,14 @@ def reproduced_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dvc(["repro", "--quiet"], repo)
     git(["add", "-A"], repo)
     git(["commit", "-q", "--allow-empty", "-m", "reproduced"], repo)
-    return repo
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that needs the reproduced project (directly or through a fixture) is a
-    `pipeline` test: `make test-fast` leaves it out."""
+    `pipeline` test: `make test-fast` leaves it out. Pipeline tests run first: under `-n 2 --dist
+    worksteal` the first half of the list (the pipeline tests) goes to one worker, which builds
+    the project while the other runs unit tests, then steals what is left."""
     for item in items:
         if "reproduced_project" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.pipeline)
+    items.sort(key=lambda item: item.get_closest_marker("pipeline") is None)  # stable

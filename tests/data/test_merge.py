@@ -37,7 +37,7 @@ from oneclick.data.merging import (
     plot_numeric,
     read_clean,
 )
-from tests.conftest import dvc
+from tests.conftest import clone_project, dvc
 from tests.tiny_data import IDS, PARAMS, TWINS, ZERO_ID, tiny_tables
 
 
@@ -127,8 +127,9 @@ def test_plots_have_one_panel_per_feature_and_are_byte_stable(
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
 
 
-def test_dvc_lists_the_eda_plots(reproduced_project: Path) -> None:
-    shown = json.loads(dvc(["plots", "show", "--json"], reproduced_project).stdout)
+def test_dvc_lists_the_eda_plots(reproduced_project: Path, tmp_path: Path) -> None:
+    repo = clone_project(reproduced_project, tmp_path / "repo")  # DVC commands lock the repo
+    shown = json.loads(dvc(["plots", "show", "--json"], repo).stdout)
     eda = [p for p in shown["data"] if p.startswith("plots/eda/")]
     assert sorted(eda) == [
         "plots/eda/categorical_by_class.png",

@@ -21,8 +21,8 @@ def test_explanations_are_byte_identical_on_1_and_2_threads() -> None:
     tables = {}
     for n_jobs in (1, 2):
         # a few customers per batch: the threads share every model's customers between them
-        params = {**PARAMS, "n_paths": 16, "n_paths_read": 32, "n_jobs": n_jobs}
-        params["batch_elements"] = 4_000
+        params = {**PARAMS, "n_paths": 4, "n_paths_read": 8, "n_jobs": n_jobs}
+        params["batch_elements"] = 1_000
         read = pd.Series(everyone.index % 3 == 0, index=everyone[ID])  # some read, some not
         table, summary = sv.explain_parts(parts, columns, params, REPEATS, read)
         tables[n_jobs] = table.to_csv(float_format="%.17g")

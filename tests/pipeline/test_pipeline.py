@@ -22,8 +22,9 @@ def test_repro_on_sample_produces_every_stage(reproduced_project: Path) -> None:
         assert data, metrics
 
 
-def test_second_repro_runs_nothing(reproduced_project: Path) -> None:
-    status = dvc(["status", "--json"], reproduced_project)
+def test_second_repro_runs_nothing(reproduced_project: Path, tmp_path: Path) -> None:
+    repo = clone_project(reproduced_project, tmp_path / "repo")  # DVC commands lock the repo
+    status = dvc(["status", "--json"], repo)
     assert json.loads(status.stdout) == {}
 
 

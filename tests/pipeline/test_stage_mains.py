@@ -1,5 +1,7 @@
 """The stage entry points as DVC runs them (`python -m stages.X` in the project root), in a
-sandbox copy of the code: they chain, rerun byte-identical, and check params before reading."""
+sandbox copy of the code: they chain and check params before reading. That a rerun, in another
+folder and with other n_jobs, gives the same bytes is tests/pipeline/test_determinism.py's forced
+rerun of every stage."""
 
 from __future__ import annotations
 
@@ -67,13 +69,11 @@ def run_chain(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
 
 
-@pytest.mark.pipeline  # six stage runs as subprocesses in sandbox projects
-def test_stage_mains_chain_and_rerun_byte_identical(tmp_path: Path) -> None:
-    first = run_chain(tmp_path / "a")
-    assert set(first) >= OUTPUTS
-    assert run_chain(tmp_path / "b") == first
-
+@pytest.mark.pipeline  # three stage runs as subprocesses in a sandbox project
+def test_stage_mains_chain(tmp_path: Path) -> None:
     root = tmp_path / "a"
+    first = run_chain(root)
+    assert set(first) >= OUTPUTS
     metrics = json.loads(first["metrics/evaluate.json"])
     for key in ("roc_auc", "brier", "log_loss"):
         assert 0 <= metrics["test"][key] <= 1

@@ -134,14 +134,17 @@ def test_default_remote_is_outside_the_repo() -> None:
 # --- integration: a reproduced copy of the project -----------------------------------------
 
 
-def test_cached_outputs_are_ignored_and_tracked_outputs_committed(reproduced_project: Path):
-    tracked = set(git(["ls-files"], reproduced_project).stdout.split())
+def test_cached_outputs_are_ignored_and_tracked_outputs_committed(
+    reproduced_project: Path, tmp_path: Path
+):
+    repo = clone_project(reproduced_project, tmp_path / "repo")  # DVC commands lock the repo
+    tracked = set(git(["ls-files"], repo).stdout.split())
     assert not [p for p in tracked if p.startswith(("data/", "models/")) and ".gitignore" not in p]
-    metrics = json.loads(dvc(["metrics", "show", "--json"], reproduced_project).stdout)
+    metrics = json.loads(dvc(["metrics", "show", "--json"], repo).stdout)
     files = {f for rev in metrics.values() for f in rev.get("data", {})}
     assert "metrics/segment.json" in files and files <= tracked
     assert {"dvc.lock", "plots/evaluate/roc.csv"} <= tracked
-    assert json.loads(dvc(["status", "--json"], reproduced_project).stdout) == {}
+    assert json.loads(dvc(["status", "--json"], repo).stdout) == {}
 
 
 @pytest.fixture(scope="module")

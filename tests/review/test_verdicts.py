@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,14 +86,15 @@ def test_paired_bootstrap_over_the_same_test_customers() -> None:
     signal = y + rng.normal(0, 0.8, 300)
     weak = y + rng.normal(0, 3.0, 300)
     frame = lambda p: pd.DataFrame({"id": np.arange(300), "declined": y, "probability": p})  # noqa: E731
-    same = paired_bootstrap(frame(signal), frame(signal))
+    resample = partial(paired_bootstrap, samples=400)  # the differences here are clear-cut
+    same = resample(frame(signal), frame(signal))
     assert same["verdict"] == "within noise" and same["change"].startswith("+0.0000")
-    better = paired_bootstrap(frame(weak), frame(signal))
+    better = resample(frame(weak), frame(signal))
     assert better["verdict"] == "better" and better["head"] > better["base"]
-    jitter = paired_bootstrap(frame(signal), frame(signal + rng.normal(0, 0.05, 300)))
+    jitter = resample(frame(signal), frame(signal + rng.normal(0, 0.05, 300)))
     assert jitter["verdict"] == "within noise"
     with pytest.raises(ValueError, match="different test customers"):
-        paired_bootstrap(frame(signal).iloc[1:], frame(signal))
+        resample(frame(signal).iloc[1:], frame(signal))
 
 
 def test_verdict_needs_significance_and_a_better_side() -> None:
@@ -142,6 +145,8 @@ def test_any_incomparable_pair_becomes_a_not_compared_row(tmp_path, monkeypatch)
     folds.to_csv(tmp_path / verdicts.PROTOCOL_FOLDS, index=False)
     (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock("a.dir", 1000)), encoding="utf-8")
     monkeypatch.setattr(verdicts, "ROOT", tmp_path)
+    # fewer resamples than a report's 2,000: only the row kinds are checked here
+    monkeypatch.setattr(verdicts, "paired_bootstrap", partial(paired_bootstrap, samples=200))
     base_files = {
         "dvc.lock": yaml.safe_dump(lock("a.dir", 1000)),
         verdicts.PROTOCOL_FOLDS: folds.iloc[1:].to_csv(index=False),
