@@ -27,9 +27,14 @@ from typing import Any
 import numba
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
-from oneclick.explain.decomposition import Unsupported, decompose, feature_blocks, probe_rows
+from oneclick.explain.decomposition import (
+    Chain,
+    Unsupported,
+    decompose,
+    feature_blocks,
+    probe_rows,
+)
 from oneclick.explain.leaves import Leaf
 
 
@@ -52,23 +57,23 @@ _SKLEARN = threading.Lock()
 _BLOCKS: dict[tuple, list[np.ndarray]] = {}  # feature blocks by encoding layout, per process
 
 
-def _blocks(transform: Any, background: pd.DataFrame) -> list[np.ndarray]:
+def _blocks(transform: Chain, background: pd.DataFrame) -> list[np.ndarray]:
     """feature_blocks, found once per encoding layout: the protocol's fold models (and a stack's
-    members) share one, and finding it runs the transform twenty times. A fitted estimator's
-    layout is its repr (steps and their params) plus the names of its output columns; a
-    transform without them (a chained lambda) is probed every time."""
-    fitted = getattr(transform, "__self__", None)
-    if isinstance(fitted, Pipeline) and len(fitted) > 1 and hasattr(fitted[-1], "get_support"):
-        # a selector after the encoding (it differs per fold): the encoding's blocks, restricted
-        # to the columns it keeps
-        kept = fitted[-1].get_support()
+    members) share one, and finding it runs the transform twenty times. A fitted step's layout
+    is its repr (its params) plus the names of its output columns; a selector after the
+    encoding (it differs per fold) restricts the encoding's blocks to the columns it keeps; any
+    other chain is probed every time."""
+    steps = transform.steps
+    if len(steps) > 1 and hasattr(steps[-1], "get_support"):
+        kept = steps[-1].get_support()
         position = np.cumsum(kept) - 1
-        return [position[b[kept[b]]] for b in _blocks(fitted[:-1].transform, background)]
+        return [position[b[kept[b]]] for b in _blocks(Chain(steps[:-1]), background)]
     try:
-        names = tuple(fitted.get_feature_names_out(list(background.columns)))
+        (step,) = steps
+        names = tuple(step.get_feature_names_out(list(background.columns)))
     except (AttributeError, ValueError, TypeError):
         return feature_blocks(transform, probe_rows(background))
-    key = (tuple(background.columns), repr(fitted), names)
+    key = (tuple(background.columns), repr(step), names)
     if key not in _BLOCKS:
         _BLOCKS[key] = feature_blocks(transform, probe_rows(background))
     return _BLOCKS[key]
@@ -126,8 +131,7 @@ class PathExplainer:
         self.f_background = model.predict_proba(background.iloc[used])[:, 1][rows]
         self.base = float(self.f_background.mean())
         self.rest = []  # per leaf: the background side of every interior hybrid
-        for leaf in self.leaves:
-            stats = leaf.encode(leaf.transform(background.iloc[used]), leaf.blocks)
+        for leaf, stats in zip(self.leaves, self._stats(background.iloc[used]), strict=True):
             ordered = stats[rows[:, None], self.perms][:, ::-1]
             rest = _combine(ordered, leaf.product, axis=1)[:, ::-1][:, 1:]
             if leaf.product and leaf.readout is not None:
@@ -135,13 +139,27 @@ class PathExplainer:
             self.rest.append(rest.astype(leaf.dtype))
         self.width = sum(r.shape[-1] for r in self.rest)  # statistics per hybrid row
 
+    def _stats(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Each leaf's statistics of the frame's rows; a step prefix leaves share (the stack's
+        encoding) runs once."""
+        done: dict[tuple, Any] = {}
+        stats = []
+        for leaf in self.leaves:
+            rows, steps = frame, leaf.transform.steps
+            for i, step in enumerate(steps):
+                if steps[: i + 1] not in done:
+                    done[steps[: i + 1]] = step.transform(rows)
+                rows = done[steps[: i + 1]]
+            stats.append(leaf.encode(rows, leaf.blocks))
+        return stats
+
     def _respond(self, leaf: Leaf, combined: np.ndarray) -> np.ndarray:
         response = np.asarray(leaf.respond(combined), dtype=float)
         return leaf.post(response) if leaf.post else response
 
     def output(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's P(class 1) recomputed through the leaves (float64), to check them."""
-        stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
+        stats = self._stats(frame)
         return self.combine(
             [
                 self._respond(leaf, s.prod(axis=1) if leaf.product else s.sum(axis=1))
@@ -182,7 +200,7 @@ class PathExplainer:
         n_paths paths (all: None); base_value(n_paths) + their sum is the output."""
         perms, rest = self.perms[:n_paths], [r[:n_paths] for r in self.rest]
         with _SKLEARN:
-            stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
+            stats = self._stats(frame)
             # endpoints from the model itself: exact sums even where a KNN tie breaks differently
             output = self.model.predict_proba(frame)[:, 1]
         n, n_paths = len(frame), len(perms)

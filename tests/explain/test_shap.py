@@ -28,7 +28,7 @@ from oneclick.core.errors import DataError
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.explain import path_explainer
 from oneclick.explain import values as sv
-from oneclick.explain.decomposition import Unsupported, feature_blocks
+from oneclick.explain.decomposition import Chain, Unsupported, feature_blocks
 from oneclick.explain.explainers import choose_explainer, explain_model, fold, output_space
 from oneclick.explain.path_explainer import PathExplainer
 from oneclick.model.evaluation import fold_table, protocol_inputs
@@ -143,7 +143,7 @@ def test_features_the_model_drops_get_zero_and_the_rest_still_add_up(data) -> No
 def test_feature_blocks_of_a_selector_follow_the_encoding_layout(data) -> None:
     frame, y = data
     model = pipe(KNeighborsClassifier(7)).set_params(select__k=3).fit(frame, y)
-    transform = model[:-1].transform  # encoding, then the selector
+    transform = Chain(tuple(step for _, step in model[:-1].steps))  # encoding, then the selector
     mapped = path_explainer._blocks(transform, frame)
     probed = feature_blocks(transform, path_explainer.probe_rows(frame))
     assert [list(b) for b in mapped] == [list(b) for b in probed]
