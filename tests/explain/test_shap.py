@@ -374,3 +374,27 @@ def test_shap_stage_outputs(reproduced_project: Path) -> None:
     assert drivers.groupby("id").size().eq(top).all() and drivers["id"].nunique() == len(values)
     for name in ("importance.png", "beeswarm.png"):
         assert (repo / "plots/shap" / name).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_path_kernel_answers_as_the_estimator_on_every_hybrid(data, weights: str) -> None:
+    """The fused kNN kernel (bounds, quickselect) gives the estimator's own response at every
+    interior hybrid, equal distances (duplicated customers) included."""
+    frame, y = data
+    frame = pd.concat([frame, frame.iloc[:10]], ignore_index=True)
+    y = pd.concat([y, y.iloc[:10]], ignore_index=True)
+    model = pipe(KNeighborsClassifier(7, weights=weights)).fit(frame, y)
+    explainer = PathExplainer(model, frame, n_paths=8, seed=3)
+    (leaf,) = explainer.leaves
+    (stats,) = explainer._stats(frame.iloc[:12])
+    (rest,) = explainer.rest
+    found = leaf.paths(stats, explainer.perms, rest)
+    by_feature = stats.astype(np.float32).transpose(1, 0, 2)
+    for p, perm in enumerate(explainer.perms):
+        swapped = np.cumsum(by_feature[perm], axis=0)[:-1]  # (steps, rows, training rows)
+        for t in range(len(perm) - 1):
+            hybrid = swapped[t] + rest[p, t]
+            # the kernel's distances lose their lowest bit to the label (6e-8 relative)
+            np.testing.assert_allclose(found[p, :, t], leaf.respond(hybrid), rtol=0, atol=1e-7)
+    model_answer = model.predict_proba(frame.iloc[:12])[:, 1]
+    assert not np.allclose(found[:, :, -1], model_answer)  # interiors are not the endpoints
