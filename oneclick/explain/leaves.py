@@ -119,9 +119,9 @@ def _knn_paths(
     A training row is keyed by its squared distance (a non-negative float32 orders like its
     int32 bits; the lowest mantissa bit, 6e-8 relative, carries the label); the response needs
     the multiset of the k smallest keys. Consecutive hybrids differ in one feature, so the
-    previous hybrid's k nearest, at their new distances, bound the new k-th key: only the rows
-    under that bound (about a tenth) are candidates, and a quickselect finds the k-th key
-    among them."""
+    previous hybrid's k nearest (for a path's first hybrid: the background side's), at their
+    new distances, bound the new k-th key: only the rows under that bound (about a tenth) are
+    candidates, and a quickselect finds the k-th key among them."""
     n_rows, n_features, n_train = stats.shape
     n_paths = perms.shape[0]
     out = np.empty((n_paths, n_rows, n_features - 1))
@@ -133,29 +133,32 @@ def _knn_paths(
     held = np.empty(k, np.int64)  # k rows at the k-th key or under: the next hybrid's bound
     kept = np.empty(1, np.int32)
     kept_distance = kept.view(np.float32)
+    start = np.empty(k, np.int64)  # k rows nearest the path's background side at its start
     for p in range(n_paths):
+        for i in range(n_train):
+            hybrid[i] = rest[p, 0, i]
+            pool[i] = bits[i]
+        kth = _kth_smallest(pool, n_train, k)
+        size = 0
+        for i in range(n_train):
+            if bits[i] <= kth and size < k:
+                start[size] = i
+                size += 1
         for r in range(n_rows):
+            held[:] = start  # a path's first hybrid: the background row with one feature swapped
             for t in range(n_features - 1):
                 step, background = stats[r, perms[p, t]], rest[p, t]
-                if t == 0:
-                    for i in range(n_train):
-                        swapped[i] = step[i]
-                        hybrid[i] = swapped[i] + background[i]  # sums of squares: >= 0
-                    n_candidates = n_train  # the first hybrid of a path: every row
-                    for i in range(n_train):
-                        candidates[i] = i
-                else:
-                    for i in range(n_train):
-                        swapped[i] += step[i]
-                        hybrid[i] = swapped[i] + background[i]
-                    bound = 1  # no key over the held rows' largest is among the k smallest
-                    for j in range(k):
-                        bound = max(bound, bits[held[j]] | 1)
-                    n_candidates = 0
-                    for i in range(n_train):
-                        if bits[i] <= bound:  # rare: a predicted branch beats a branchless store
-                            candidates[n_candidates] = i
-                            n_candidates += 1
+                for i in range(n_train):
+                    swapped[i] = step[i] if t == 0 else swapped[i] + step[i]
+                    hybrid[i] = swapped[i] + background[i]  # sums of squares: >= 0
+                bound = 1  # no key over the held rows' largest is among the k smallest
+                for j in range(k):
+                    bound = max(bound, bits[held[j]] | 1)
+                n_candidates = 0
+                for i in range(n_train):
+                    if bits[i] <= bound:  # rare: a predicted branch beats a branchless store
+                        candidates[n_candidates] = i
+                        n_candidates += 1
                 for c in range(n_candidates):
                     pool[c] = (bits[candidates[c]] & ~1) | labels[candidates[c]]
                 kth = _kth_smallest(pool, n_candidates, k)

@@ -193,12 +193,13 @@ class PathExplainer:
         """Mean model output at the background rows of the first n_paths paths (all: None)."""
         return float(self.f_background[:n_paths].mean())
 
-    def explain(
-        self, frame: pd.DataFrame, n_paths: int | None = None
+    def pair_means(
+        self, frame: pd.DataFrame, start: int = 0, stop: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(SHAP values per feature, model output) for a batch of customers, on the first
-        n_paths paths (all: None); base_value(n_paths) + their sum is the output."""
-        perms, rest = self.perms[:n_paths], [r[:n_paths] for r in self.rest]
+        """(SHAP values per feature of each antithetic pair of paths start..stop, the pair's
+        mean: (rows, pairs, features); model output) for a batch of customers. Their mean over
+        the first n_paths paths plus base_value(n_paths) is the output."""
+        perms, rest = self.perms[start:stop], [r[start:stop] for r in self.rest]
         with _SKLEARN:
             stats = self._stats(frame)
             # endpoints from the model itself: exact sums even where a KNN tie breaks differently
@@ -210,12 +211,21 @@ class PathExplainer:
             outputs = [self._interior(leaf, s, r, perms) for leaf, s, r in parts]
             interior = self.combine(outputs).transpose(1, 0, 2)
         ends = (
-            np.broadcast_to(self.f_background[:n_paths], (n, n_paths))[..., None],
+            np.broadcast_to(self.f_background[start:stop], (n, n_paths))[..., None],
             interior,
             np.broadcast_to(output[:, None, None], (n, n_paths, 1)),
         )
         marginal = np.diff(np.concatenate(ends, axis=2), axis=2)
-        inverse = np.broadcast_to(self.inverse[:n_paths], marginal.shape)
-        values = np.zeros((n, self.n_all))
-        values[:, self.alive] = np.take_along_axis(marginal, inverse, axis=2).mean(axis=1)
-        return values, output
+        inverse = np.broadcast_to(self.inverse[start:stop], marginal.shape)
+        ordered = np.take_along_axis(marginal, inverse, axis=2)
+        pairs = np.zeros((n, n_paths // 2, self.n_all))
+        pairs[..., self.alive] = ordered.reshape(n, n_paths // 2, 2, -1).mean(axis=2)
+        return pairs, output
+
+    def explain(
+        self, frame: pd.DataFrame, n_paths: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(SHAP values per feature, model output) for a batch of customers, on the first
+        n_paths paths (all: None); base_value(n_paths) + their sum is the output."""
+        pairs, output = self.pair_means(frame, 0, n_paths)
+        return pairs.mean(axis=1), output

@@ -89,13 +89,17 @@ def explain_parts(
     output space) for every part, each by its own model; a customer's row is the mean over the
     `repeats` models that scored it. SHAP values are linear in the model, so that mean explains
     the mean probability, the one the segment uses. Each part gets n_paths / repeats paths (and
-    its own seed), so a customer gets n_paths in all, and n_paths_read if `read` (a bool per id)
-    marks it: precision where an explanation is read (segment drivers, offers), the rest at what
-    the global plots need."""
+    its own seed), so a customer gets n_paths in all, and if `read` (a bool per id) marks it
+    n_paths_read, up to n_paths_close while its decline drivers are a close call: precision where
+    an explanation is read (segment drivers, offers), the rest at what the global plots need."""
     tables, spaces, explainers = [], set(), set()
     per_model = {  # antithetic pairs
-        key: max(2, params[key] // repeats // 2 * 2) for key in ("n_paths", "n_paths_read")
+        key: max(2, params[key] // repeats // 2 * 2)
+        for key in ("n_paths", "n_paths_read", "n_paths_close")
     }
+    # a customer's value is the mean of `repeats` models' values: its standard error is about
+    # one model's over sqrt(repeats)
+    per_model["close_call_z"] = params["close_call_z"] / np.sqrt(repeats)
     start = last = time.perf_counter()
     for i, (name, part_model, background, rows) in enumerate(parts):
         part_params = {**params, **per_model, "random_state": params["random_state"] + i}

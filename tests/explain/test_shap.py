@@ -26,7 +26,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from oneclick.core.errors import DataError
 from oneclick.data.contract import GROUP, ID, LABEL
-from oneclick.explain import path_explainer
+from oneclick.explain import explainers, path_explainer
 from oneclick.explain import values as sv
 from oneclick.explain.decomposition import Chain, Unsupported, feature_blocks
 from oneclick.explain.explainers import choose_explainer, explain_model, fold, output_space
@@ -37,6 +37,8 @@ from oneclick.model.protocol import protocol_folds, run_protocol
 PARAMS = {
     "n_paths": 64,
     "n_paths_read": 256,
+    "n_paths_close": 1024,
+    "close_call_z": 2.0,
     "read_probability": 0.5,
     "background_size": None,
     "random_state": 0,
@@ -167,11 +169,48 @@ def test_sampled_shap_is_the_same_bits_whatever_n_jobs_and_reads_use_more_paths(
         assert np.array_equal(a, b)
     values, base, output, _ = one
     np.testing.assert_allclose(base + values.sum(axis=1), output, rtol=0, atol=1e-9)
-    explainer = PathExplainer(model, frame, PARAMS["n_paths_read"], PARAMS["random_state"])
-    for rows, n_paths in ((read, PARAMS["n_paths_read"]), (~read, PARAMS["n_paths"])):
-        alone, _ = explainer.explain(frame[rows], n_paths)  # a row's value: its own paths only
-        assert np.array_equal(values[rows], alone)
-        assert (base[rows] == explainer.base_value(n_paths)).all()
+    explainer = PathExplainer(model, frame, PARAMS["n_paths_close"], PARAMS["random_state"])
+    first, most = PARAMS["n_paths_read"], PARAMS["n_paths_close"]
+    budgets = {explainer.base_value(n): n for n in (PARAMS["n_paths"], first, 4 * first, most)}
+    paths = np.array([budgets[b] for b in base])  # a row's value: the first paths of the sequence
+    assert (paths[~read] == PARAMS["n_paths"]).all() and (paths[read] >= first).all()
+    assert (paths[read] == first).any() and (paths[read] > first).any()  # close calls go on
+    for n in np.unique(paths):
+        alone, _ = explainer.explain(frame[paths == n], n)
+        np.testing.assert_allclose(values[paths == n], alone, rtol=0, atol=1e-12)
+    # a row stops at n paths when its drivers are no close call there, goes on when they are
+    z = PARAMS["close_call_z"]
+    for n in (first,):  # 4 x first = n_paths_close here: the end
+        reached = paths >= n
+        pairs, _ = explainer.pair_means(frame[reached & read], 0, n)
+        error = pairs.std(axis=1, ddof=1) / np.sqrt(pairs.shape[1])
+        close = explainers.close_calls(pairs.mean(axis=1), error, PARAMS["top_drivers"], z)
+        assert np.array_equal(close, paths[reached & read] > n)
+
+
+def test_close_calls_are_near_ties_in_the_decline_drivers_order_or_sign() -> None:
+    values = np.array(
+        [
+            [0.30, 0.10, 0.05, -0.2],  # clear order, all signs clear
+            [0.30, 0.29, 0.05, -0.2],  # first and second within the error
+            [0.30, 0.10, 0.001, -0.2],  # the second's follower hardly a decline driver
+            [0.30, 0.10, -0.2, 0.0],  # a feature nobody reads (0, error 0) after two drivers
+        ]
+    )
+    errors = np.full_like(values, 0.01)
+    errors[3, 3] = 0.0
+    assert explainers.close_calls(values, errors, top=2, z=2.0).tolist() == [
+        False,
+        True,
+        False,  # the third is beyond top=2
+        False,
+    ]
+    assert explainers.close_calls(values, errors, top=3, z=2.0).tolist() == [
+        False,
+        True,
+        True,
+        False,
+    ]
 
 
 def exact_interventional_shap(f, x: np.ndarray, background: np.ndarray) -> np.ndarray:
