@@ -101,6 +101,7 @@ def explain_parts(
     # one model's over sqrt(repeats)
     per_model["close_call_z"] = params["close_call_z"] / np.sqrt(repeats)
     start = last = time.perf_counter()
+    total, done = sum(len(rows) for *_, rows in parts), 0
     for i, (name, part_model, background, rows) in enumerate(parts):
         part_params = {**params, **per_model, "random_state": params["random_state"] + i}
         marked = read.reindex(rows[ID]).fillna(False).to_numpy(bool)
@@ -115,12 +116,11 @@ def explain_parts(
         tables.append(table)
         spaces.add(space)
         explainers.add(explainer)
-        now = time.perf_counter()
+        now, done = time.perf_counter(), done + len(rows)
         if now - last >= PROGRESS_SECONDS and i + 1 < len(parts):
-            last, left = now, (now - start) / (i + 1) * (len(parts) - i - 1)
-            entry.log.info(
-                "shap: %d/%d models explained, about %.0f s left", i + 1, len(parts), left
-            )
+            last, left = now, (now - start) / done * (total - done)
+            counts = (i + 1, len(parts), done, total, left)
+            entry.log.info("shap: %d/%d models, %d/%d explanations, about %.0f s left", *counts)
     if len(spaces) > 1:  # one model family throughout: a mix means a detection went wrong
         raise errors.DataError(f"{paths.MODEL_FILE.name}: SHAP output spaces differ {spaces}")
     everything = pd.concat(tables)
