@@ -74,16 +74,16 @@ def exact_shap(
     return (values[..., 1], float(base[1])) if values.ndim == 3 else (values, float(base[0]))
 
 
-def close_calls(values: np.ndarray, errors: np.ndarray, top: int, z: float) -> np.ndarray:
-    """Rows whose first `top` decline drivers (SHAP > 0, strongest first: what the segment lists
-    and picks offers by) could change within z standard errors: two neighbours in the order
-    closer than z standard errors of their difference, or one of the first `top` within z of 0."""
-    order = np.argsort(-values, axis=1, kind="stable")[:, : top + 1]
+def close_calls(values: np.ndarray, errors: np.ndarray, z: float) -> np.ndarray:
+    """Rows whose first decline driver (the largest SHAP > 0: what picks the customer's offer)
+    could change within z standard errors: the runner-up closer than z standard errors of the
+    difference, or the first itself within z of 0."""
+    order = np.argsort(-values, axis=1, kind="stable")[:, :2]
     value, error = np.take_along_axis(values, order, 1), np.take_along_axis(errors, order, 1)
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: a feature no model reads
-        gaps = (value[:, :-1] - value[:, 1:]) / np.hypot(error[:, :-1], error[:, 1:])
-        signs = np.abs(value[:, :top]) / error[:, :top]
-    return (np.nan_to_num(np.c_[gaps, signs], nan=np.inf) < z).any(axis=1)
+        gap = (value[:, 0] - value[:, 1]) / np.hypot(error[:, 0], error[:, 1])
+        sign = np.abs(value[:, 0]) / error[:, 0]
+    return np.nan_to_num(np.fmin(gap, sign), nan=np.inf) < z
 
 
 def sampled_shap(
@@ -96,7 +96,7 @@ def sampled_shap(
     """(SHAP per feature, base value and model output per row, description) by
     path_explainer.PathExplainer, in batches over n_jobs threads: params n_paths for every
     row; n_paths_read for the rows `read` marks (those whose explanation is read), then, while
-    their decline drivers are a close call (close_calls at params close_call_z), four times as
+    their first decline driver is a close call (close_calls at params close_call_z), four times as
     many, up to n_paths_close. A row's paths are always the first of the same sequence, so its
     values depend on its own paths only, never on the batches or n_jobs."""
     from concurrent.futures import ThreadPoolExecutor
@@ -135,7 +135,7 @@ def sampled_shap(
             mean = totals[rows] / pairs
             spread = np.maximum(squares[rows] / pairs - mean**2, 0)
             error = np.sqrt(spread / np.maximum(pairs - 1, 1))
-            close = close_calls(mean, error, params["top_drivers"], params["close_call_z"])
+            close = close_calls(mean, error, params["close_call_z"])
             rounds = [(rows[close], min(4 * stop, most))]
     values = totals / (done[:, None] // 2)
     base = np.array([explainer.base_value(n) for n in done])

@@ -184,33 +184,26 @@ def test_sampled_shap_is_the_same_bits_whatever_n_jobs_and_reads_use_more_paths(
         reached = paths >= n
         pairs, _ = explainer.pair_means(frame[reached & read], 0, n)
         error = pairs.std(axis=1, ddof=1) / np.sqrt(pairs.shape[1])
-        close = explainers.close_calls(pairs.mean(axis=1), error, PARAMS["top_drivers"], z)
+        close = explainers.close_calls(pairs.mean(axis=1), error, z)
         assert np.array_equal(close, paths[reached & read] > n)
 
 
-def test_close_calls_are_near_ties_in_the_decline_drivers_order_or_sign() -> None:
+def test_close_calls_are_near_ties_for_the_first_decline_driver() -> None:
     values = np.array(
         [
-            [0.30, 0.10, 0.05, -0.2],  # clear order, all signs clear
+            [0.30, 0.10, 0.05, -0.2],  # a clear first driver
             [0.30, 0.29, 0.05, -0.2],  # first and second within the error
-            [0.30, 0.10, 0.001, -0.2],  # the second's follower hardly a decline driver
-            [0.30, 0.10, -0.2, 0.0],  # a feature nobody reads (0, error 0) after two drivers
+            [0.01, 0.005, -0.1, -0.2],  # a first driver hardly a decline driver
+            [0.30, 0.29, 0.28, 0.0],  # close below the first: not what picks the offer
+            [-0.1, -0.2, -0.3, 0.0],  # no decline driver, clearly
         ]
     )
     errors = np.full_like(values, 0.01)
-    errors[3, 3] = 0.0
-    assert explainers.close_calls(values, errors, top=2, z=2.0).tolist() == [
-        False,
-        True,
-        False,  # the third is beyond top=2
-        False,
-    ]
-    assert explainers.close_calls(values, errors, top=3, z=2.0).tolist() == [
-        False,
-        True,
-        True,
-        False,
-    ]
+    errors[3] = [0.001, 0.001, 0.01, 0.0]  # a feature nobody reads: 0, error 0
+    errors[4, 3] = 0.0
+    close = explainers.close_calls(values, errors, z=2.0)
+    assert close.tolist() == [False, True, True, False, False]
+    assert not explainers.close_calls(values, errors, z=0.5)[1]
 
 
 def exact_interventional_shap(f, x: np.ndarray, background: np.ndarray) -> np.ndarray:
