@@ -130,14 +130,26 @@ class PathExplainer:
         self.model = model
         self.f_background = model.predict_proba(background.iloc[used])[:, 1][rows]
         self.base = float(self.f_background.mean())
-        self.rest = []  # per leaf: the background side of every interior hybrid
-        for leaf, stats in zip(self.leaves, self._stats(background.iloc[used]), strict=True):
-            ordered = stats[rows[:, None], self.perms][:, ::-1]
-            rest = _combine(ordered, leaf.product, axis=1)[:, ::-1][:, 1:]
-            if leaf.product and leaf.readout is not None:
-                rest = rest * leaf.readout
-            self.rest.append(rest.astype(leaf.dtype))
-        self.width = sum(r.shape[-1] for r in self.rest)  # statistics per hybrid row
+        self.rows = rows  # each path's background row, among the used ones
+        self.background_stats = self._stats(background.iloc[used])
+        self.width = sum(s.shape[-1] for s in self.background_stats)  # statistics per hybrid
+        self._rests: dict[tuple, list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def rest(self, start: int = 0, stop: int | None = None) -> list[np.ndarray]:
+        """Per leaf, the background side of every interior hybrid of paths start..stop, made
+        when first asked for (close calls alone reach the last paths) and kept."""
+        with self._lock:
+            if (start, stop) not in self._rests:
+                rows, perms, rests = self.rows[start:stop], self.perms[start:stop], []
+                for leaf, stats in zip(self.leaves, self.background_stats, strict=True):
+                    ordered = stats[rows[:, None], perms][:, ::-1]
+                    rest = _combine(ordered, leaf.product, axis=1)[:, ::-1][:, 1:]
+                    if leaf.product and leaf.readout is not None:
+                        rest = rest * leaf.readout
+                    rests.append(rest.astype(leaf.dtype))
+                self._rests[start, stop] = rests
+            return self._rests[start, stop]
 
     def _stats(self, frame: pd.DataFrame) -> list[np.ndarray]:
         """Each leaf's statistics of the frame's rows; a step prefix leaves share (the stack's
@@ -199,7 +211,7 @@ class PathExplainer:
         """(SHAP values per feature of each antithetic pair of paths start..stop, the pair's
         mean: (rows, pairs, features); model output) for a batch of customers. Their mean over
         the first n_paths paths plus base_value(n_paths) is the output."""
-        perms, rest = self.perms[start:stop], [r[start:stop] for r in self.rest]
+        perms, rest = self.perms[start:stop], self.rest(start, stop)
         with _SKLEARN:
             stats = self._stats(frame)
             # endpoints from the model itself: exact sums even where a KNN tie breaks differently

@@ -419,7 +419,7 @@ def test_knn_path_kernel_answers_as_the_estimator_on_every_hybrid(data, weights:
     explainer = PathExplainer(model, frame, n_paths=8, seed=3)
     (leaf,) = explainer.leaves
     (stats,) = explainer._stats(frame.iloc[:12])
-    (rest,) = explainer.rest
+    (rest,) = explainer.rest()
     found = leaf.paths(stats, explainer.perms, rest)
     by_feature = stats.astype(np.float32).transpose(1, 0, 2)
     for p, perm in enumerate(explainer.perms):
