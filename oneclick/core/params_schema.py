@@ -229,6 +229,8 @@ SCHEMA: dict[str, Any] = {
     "shap": {
         "n_paths": integer(2, even=True),  # antithetic: paths come in pairs
         "n_paths_read": integer(2, even=True),
+        "n_paths_close": integer(2, even=True),  # the most a close call gets
+        "close_call_z": number(0),
         "read_probability": fraction(),
         "background_size": integer(1, nullable=True),
         "random_state": SEED,

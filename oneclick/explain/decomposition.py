@@ -8,6 +8,7 @@ which transformed columns each raw feature moves, so a leaf can be fed hybrid ro
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,12 +68,26 @@ def feature_blocks(transform: Transform, frame: pd.DataFrame) -> list[np.ndarray
     return [np.flatnonzero(owner == j) for j in range(frame.shape[1])]
 
 
-def _chain(first: Transform | None, second: Any) -> Transform:
-    return second.transform if first is None else (lambda frame: second.transform(first(frame)))
+@dataclass(frozen=True)
+class Chain:
+    """Fitted transforms applied in turn (the steps of the Pipelines above an estimator): a
+    Transform whose steps the path explainer reads, so a shared encoding is found and applied
+    once rather than probed and rerun for every leaf."""
+
+    steps: tuple
+
+    def __call__(self, frame: Any) -> Any:
+        for step in self.steps:
+            frame = step.transform(frame)
+        return frame
+
+
+def _chain(first: Chain | None, second: Pipeline) -> Chain:
+    return Chain((*(first.steps if first else ()), *(step for _, step in second.steps)))
 
 
 def decompose(
-    estimator: Any, transform: Transform | None = None, decision: bool = False
+    estimator: Any, transform: Chain | None = None, decision: bool = False
 ) -> tuple[list[Leaf], Combine]:
     """(leaves, combine): P(class 1) (or the decision_function the stack reads) as a function
     of the leaves' outputs: a Pipeline ending in an estimator, or a binary StackingClassifier of
@@ -105,7 +120,7 @@ def _mix(
     return leaves, combine
 
 
-def _stacking(estimator: StackingClassifier, transform: Transform | None) -> tuple[list, Combine]:
+def _stacking(estimator: StackingClassifier, transform: Chain | None) -> tuple[list, Combine]:
     """A binary stack whose meta model is a logistic regression on the members' outputs: P =
     expit(w . outputs + b), each output a member's P(class 1) or decision value."""
     meta = estimator.final_estimator_

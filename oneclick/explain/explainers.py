@@ -16,6 +16,18 @@ from sklearn.base import BaseEstimator
 from oneclick.explain.path_explainer import PathExplainer
 
 
+def close_calls(values: np.ndarray, errors: np.ndarray, z: float) -> np.ndarray:
+    """Rows whose first decline driver (the largest SHAP > 0: what picks the customer's offer)
+    could change within z standard errors: the runner-up closer than z standard errors of the
+    difference, or the first itself within z of 0."""
+    order = np.argsort(-values, axis=1, kind="stable")[:, :2]
+    value, error = np.take_along_axis(values, order, 1), np.take_along_axis(errors, order, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: a feature no model reads
+        gap = (value[:, 0] - value[:, 1]) / np.hypot(error[:, 0], error[:, 1])
+        sign = np.abs(value[:, 0]) / error[:, 0]
+    return np.nan_to_num(np.fmin(gap, sign), nan=np.inf) < z
+
+
 def explain_model(
     model: BaseEstimator,
     train_x: pd.DataFrame,
@@ -23,9 +35,12 @@ def explain_model(
     params: dict[str, Any],
     read: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """(SHAP per original feature, base value and model output per row, explainer description)
-    for every row of x: params n_paths for every row, n_paths_read for the rows `read` marks
-    (those whose explanation is read), in batches over n_jobs threads."""
+    """(SHAP per feature, base value and model output per row, description) by
+    path_explainer.PathExplainer, in batches over n_jobs threads: params n_paths for every
+    row; n_paths_read for the rows `read` marks (those whose explanation is read), then, while
+    their first decline driver is a close call (close_calls at params close_call_z), four times as
+    many, up to n_paths_close. A row's paths are always the first of the same sequence, so its
+    values depend on its own paths only, never on the batches or n_jobs."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
@@ -35,20 +50,36 @@ def explain_model(
         train_x if size is None or size >= len(train_x) else train_x.sample(size, random_state=seed)
     )
     read = np.zeros(len(x), bool) if read is None else np.asarray(read, bool)
-    n_read = params.get("n_paths_read", params["n_paths"]) if read.any() else params["n_paths"]
-    most = max(params["n_paths"], n_read)
+    plain, first = params["n_paths"], params.get("n_paths_read", params["n_paths"])
+    most = max(first, params.get("n_paths_close", first)) if read.any() else plain
     with threadpool_limits(1):  # no OpenMP/BLAS threads spinning beside the batch threads
-        explainer = PathExplainer(model, background, most, seed)
-    batches = []  # (row positions, paths): batch sizes follow the paths, never n_jobs
-    for mask, n_paths in ((~read, params["n_paths"]), (read, n_read)):
-        rows = np.flatnonzero(mask)
-        per_batch = max(1, params["batch_elements"] // (n_paths * explainer.width))
-        batches += [(rows[i : i + per_batch], n_paths) for i in range(0, len(rows), per_batch)]
-    values, base, output = np.empty(x.shape), np.empty(len(x)), np.empty(len(x))
+        explainer = PathExplainer(model, background, max(plain, most), seed)
+    totals, squares = np.zeros(x.shape), np.zeros(x.shape)  # over pairs of paths
+    done, output = np.zeros(len(x), int), np.empty(len(x))
+    rounds = [(np.flatnonzero(~read), plain), (np.flatnonzero(read), min(first, most))]
     with threadpool_limits(1), ThreadPoolExecutor(params["n_jobs"]) as pool:  # kernels drop the GIL
-        results = pool.map(lambda b: explainer.explain(x.iloc[b[0]], b[1]), batches)
-        for (rows, n_paths), (batch_values, batch_output) in zip(batches, results, strict=True):
-            values[rows], output[rows] = batch_values, batch_output
-            base[rows] = explainer.base_value(n_paths)
-    paths = f"{params['n_paths']} paths" + (f", {n_read} where read" if read.any() else "")
+        while any(len(rows) for rows, _ in rounds):
+            batches = []  # (row positions, first path, end): sizes follow the paths, not n_jobs
+            for rows, stop in rounds:
+                start = done[rows[0]] if len(rows) else 0
+                per_batch = max(1, params["batch_elements"] // ((stop - start) * explainer.width))
+                cuts = range(0, len(rows), per_batch)
+                batches += [(rows[i : i + per_batch], start, stop) for i in cuts]
+            results = pool.map(lambda b: explainer.pair_means(x.iloc[b[0]], b[1], b[2]), batches)
+            for (rows, _, stop), (pairs, batch_output) in zip(batches, results, strict=True):
+                totals[rows] += pairs.sum(axis=1)
+                squares[rows] += (pairs**2).sum(axis=1)
+                done[rows], output[rows] = stop, batch_output
+            rows, stop = rounds[-1]
+            if not len(rows) or stop >= most:
+                break
+            pairs = done[rows, None] // 2
+            mean = totals[rows] / pairs
+            spread = np.maximum(squares[rows] / pairs - mean**2, 0)
+            error = np.sqrt(spread / np.maximum(pairs - 1, 1))
+            close = close_calls(mean, error, params["close_call_z"])
+            rounds = [(rows[close], min(4 * stop, most))]
+    values = totals / (done[:, None] // 2)
+    base = np.array([explainer.base_value(n) for n in done])
+    paths = f"{plain} paths" + (f", {first}-{most} where read" if read.any() else "")
     return values, base, output, f"PathExplainer ({explainer.kind}; {paths})"

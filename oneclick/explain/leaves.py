@@ -79,6 +79,31 @@ def _svc_leaf(svc: SVC, transform: Transform) -> Leaf:
 
 
 @numba.njit(cache=True, nogil=True)
+def _kth_smallest(values: np.ndarray, n: int, k: int) -> int:
+    """The k-th smallest of values[:n], which it reorders (quickselect, middle pivot)."""
+    lo, hi, target = 0, n - 1, k - 1
+    while lo < hi:
+        pivot = values[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if target <= j:
+            hi = j
+        elif target >= i:
+            lo = i
+        else:
+            return values[target]
+    return values[target]
+
+
+@numba.njit(cache=True, nogil=True)
 def _knn_paths(
     stats: np.ndarray,
     perms: np.ndarray,
@@ -87,62 +112,81 @@ def _knn_paths(
     k: int,
     by_distance: bool,
 ) -> np.ndarray:
-    """KNN response at every interior hybrid of every path, one (row, path) at a time: the
-    running sum of swapped-in squared distances stays in cache, and the k nearest are kept in a
-    max-heap of keys (a non-negative float32 orders like its int32 bits; the lowest mantissa bit,
-    6e-8 relative, carries the label), so no hybrid is ever written to memory."""
+    """KNN response at every interior hybrid of every path, one (path, row) at a time: the
+    running sum of swapped-in squared distances stays in cache (paths outer, so a path's
+    background side is read once per batch), and no hybrid is ever written to memory.
+
+    A training row is keyed by its squared distance (a non-negative float32 orders like its
+    int32 bits; the lowest mantissa bit, 6e-8 relative, carries the label); the response needs
+    the multiset of the k smallest keys. Consecutive hybrids differ in one feature, so the
+    previous hybrid's k nearest (for a path's first hybrid: the background side's), at their
+    new distances, bound the new k-th key: only the rows under that bound (about a tenth) are
+    candidates, and a quickselect finds the k-th key among them."""
     n_rows, n_features, n_train = stats.shape
     n_paths = perms.shape[0]
     out = np.empty((n_paths, n_rows, n_features - 1))
     swapped = np.empty(n_train, np.float32)
     hybrid = np.empty(n_train, np.float32)
     bits = hybrid.view(np.int32)
+    candidates = np.empty(n_train, np.int64)
+    pool = np.empty(n_train, np.int32)  # the candidates' keys, reordered by the quickselect
+    held = np.empty(k, np.int64)  # k rows at the k-th key or under: the next hybrid's bound
     kept = np.empty(1, np.int32)
     kept_distance = kept.view(np.float32)
-    heap = np.empty(k, np.int32)
-    for r in range(n_rows):
-        for p in range(n_paths):
+    start = np.empty(k, np.int64)  # k rows nearest the path's background side at its start
+    for p in range(n_paths):
+        for i in range(n_train):
+            hybrid[i] = rest[p, 0, i]
+            pool[i] = bits[i]
+        kth = _kth_smallest(pool, n_train, k)
+        size = 0
+        for i in range(n_train):
+            if bits[i] <= kth and size < k:
+                start[size] = i
+                size += 1
+        for r in range(n_rows):
+            held[:] = start  # a path's first hybrid: the background row with one feature swapped
             for t in range(n_features - 1):
-                step = stats[r, perms[p, t]]
+                step, background = stats[r, perms[p, t]], rest[p, t]
                 for i in range(n_train):
                     swapped[i] = step[i] if t == 0 else swapped[i] + step[i]
-                    hybrid[i] = max(swapped[i] + rest[p, t, i], np.float32(0))
-                size = 0
-                for i in range(n_train):
-                    key = (bits[i] & ~1) | labels[i]
-                    if size < k:  # sift up
-                        j = size
-                        size += 1
-                        while j > 0 and heap[(j - 1) // 2] < key:
-                            heap[j] = heap[(j - 1) // 2]
-                            j = (j - 1) // 2
-                        heap[j] = key
-                    elif key < heap[0]:  # replace the farthest kept, sift down
-                        j = 0
-                        while True:
-                            child = 2 * j + 1
-                            if child >= k:
-                                break
-                            if child + 1 < k and heap[child + 1] > heap[child]:
-                                child += 1
-                            if heap[child] <= key:
-                                break
-                            heap[j] = heap[child]
-                            j = child
-                        heap[j] = key
-                votes, weights, exact, exact_votes = 0.0, 0.0, 0, 0
+                    hybrid[i] = swapped[i] + background[i]  # sums of squares: >= 0
+                bound = 1  # no key over the held rows' largest is among the k smallest
                 for j in range(k):
-                    vote = heap[j] & 1
-                    if not by_distance:
-                        votes += vote
-                        continue
-                    kept[0] = heap[j] & ~1
-                    distance = np.float64(kept_distance[0])
-                    if distance <= 0:
-                        exact += 1
-                        exact_votes += vote
+                    bound = max(bound, bits[held[j]] | 1)
+                n_candidates = 0
+                for i in range(n_train):
+                    if bits[i] <= bound:  # rare: a predicted branch beats a branchless store
+                        candidates[n_candidates] = i
+                        n_candidates += 1
+                for c in range(n_candidates):
+                    pool[c] = (bits[candidates[c]] & ~1) | labels[candidates[c]]
+                kth = _kth_smallest(pool, n_candidates, k)
+                # the k smallest keys: every key under the k-th, then the k-th as often as needed
+                votes, weights, exact, exact_votes, below, size = 0.0, 0.0, 0, 0, 0, 0
+                for c in range(n_candidates + 1):
+                    if c < n_candidates:
+                        i = candidates[c]
+                        key = (bits[i] & ~1) | labels[i]
+                        if key <= kth and size < k:
+                            held[size] = i
+                            size += 1
+                        if key >= kth:
+                            continue
+                        below += 1
+                        times = 1
                     else:
-                        weight = 1.0 / np.sqrt(distance)
+                        key, times = kth, k - below
+                    vote = key & 1
+                    kept[0] = key & ~1
+                    distance = np.float64(kept_distance[0])
+                    if not by_distance:
+                        votes += times * vote
+                    elif distance <= 0:
+                        exact += times
+                        exact_votes += times * vote
+                    else:
+                        weight = times / np.sqrt(distance)
                         weights += weight
                         votes += weight * vote
                 if not by_distance:

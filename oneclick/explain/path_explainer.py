@@ -27,9 +27,14 @@ from typing import Any
 import numba
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
-from oneclick.explain.decomposition import Unsupported, decompose, feature_blocks, probe_rows
+from oneclick.explain.decomposition import (
+    Chain,
+    Unsupported,
+    decompose,
+    feature_blocks,
+    probe_rows,
+)
 from oneclick.explain.leaves import Leaf
 
 
@@ -52,25 +57,23 @@ _SKLEARN = threading.Lock()
 _BLOCKS: dict[tuple, list[np.ndarray]] = {}  # feature blocks by encoding layout, per process
 
 
-def _blocks(transform: Any, background: pd.DataFrame) -> list[np.ndarray]:
+def _blocks(transform: Chain, background: pd.DataFrame) -> list[np.ndarray]:
     """feature_blocks, found once per encoding layout: the protocol's fold models (and a stack's
-    members) share one, and finding it runs the transform twenty times. A fitted estimator's
-    layout is its repr (steps and their params) plus the names of its output columns; a
-    transform without them (a chained lambda) is probed every time."""
-    fitted = getattr(transform, "__self__", None)
-    if isinstance(fitted, Pipeline) and len(fitted) > 1 and hasattr(fitted[-1], "get_support"):
-        # a selector after the encoding (it differs per fold): the encoding's blocks, restricted
-        # to the columns it keeps
-        kept = fitted[-1].get_support()
+    members) share one, and finding it runs the transform twenty times. A fitted step's layout
+    is its repr (its params) plus the names of its output columns; a selector after the
+    encoding (it differs per fold) restricts the encoding's blocks to the columns it keeps; any
+    other chain is probed every time."""
+    steps = transform.steps
+    if len(steps) > 1 and hasattr(steps[-1], "get_support"):
+        kept = steps[-1].get_support()
         position = np.cumsum(kept) - 1
-        return [position[b[kept[b]]] for b in _blocks(fitted[:-1].transform, background)]
-    if fitted is None:  # a plain function, no estimator behind it
-        return feature_blocks(transform, probe_rows(background))
+        return [position[b[kept[b]]] for b in _blocks(Chain(steps[:-1]), background)]
     try:
-        names = tuple(fitted.get_feature_names_out(list(background.columns)))
+        (step,) = steps
+        names = tuple(step.get_feature_names_out(list(background.columns)))
     except (AttributeError, ValueError, TypeError):
         return feature_blocks(transform, probe_rows(background))
-    key = (tuple(background.columns), repr(fitted), names)
+    key = (tuple(background.columns), repr(step), names)
     if key not in _BLOCKS:
         _BLOCKS[key] = feature_blocks(transform, probe_rows(background))
     return _BLOCKS[key]
@@ -127,15 +130,40 @@ class PathExplainer:
         self.model = model
         self.f_background = model.predict_proba(background.iloc[used])[:, 1][rows]
         self.base = float(self.f_background.mean())
-        self.rest: list[np.ndarray] = []  # per leaf: the background side of every interior hybrid
+        self.rows = rows  # each path's background row, among the used ones
+        self.background_stats = self._stats(background.iloc[used])
+        self.width = sum(s.shape[-1] for s in self.background_stats)  # statistics per hybrid
+        self._rests: dict[tuple, list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def rest(self, start: int = 0, stop: int | None = None) -> list[np.ndarray]:
+        """Per leaf, the background side of every interior hybrid of paths start..stop, made
+        when first asked for (close calls alone reach the last paths) and kept."""
+        with self._lock:
+            if (start, stop) not in self._rests:
+                rows, perms, rests = self.rows[start:stop], self.perms[start:stop], []
+                for leaf, stats in zip(self.leaves, self.background_stats, strict=True):
+                    ordered = stats[rows[:, None], perms][:, ::-1]
+                    rest = _combine(ordered, leaf.product, axis=1)[:, ::-1][:, 1:]
+                    if leaf.product and leaf.readout is not None:
+                        rest = rest * leaf.readout
+                    rests.append(rest.astype(leaf.dtype))
+                self._rests[start, stop] = rests
+            return self._rests[start, stop]
+
+    def _stats(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Each leaf's statistics of the frame's rows; a step prefix leaves share (the stack's
+        encoding) runs once."""
+        done: dict[tuple, Any] = {}
+        stats = []
         for leaf in self.leaves:
-            stats = leaf.encode(leaf.transform(background.iloc[used]), leaf.blocks)
-            ordered = stats[rows[:, None], self.perms][:, ::-1]
-            rest = _combine(ordered, leaf.product, axis=1)[:, ::-1][:, 1:]
-            if leaf.product and leaf.readout is not None:
-                rest = rest * leaf.readout
-            self.rest.append(rest.astype(leaf.dtype))
-        self.width = sum(r.shape[-1] for r in self.rest)  # statistics per hybrid row
+            rows, steps = frame, leaf.transform.steps
+            for i, step in enumerate(steps):
+                if steps[: i + 1] not in done:
+                    done[steps[: i + 1]] = step.transform(rows)
+                rows = done[steps[: i + 1]]
+            stats.append(leaf.encode(rows, leaf.blocks))
+        return stats
 
     def _respond(self, leaf: Leaf, combined: np.ndarray) -> np.ndarray:
         response = np.asarray(leaf.respond(combined), dtype=float)
@@ -143,7 +171,7 @@ class PathExplainer:
 
     def output(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's P(class 1) recomputed through the leaves (float64), to check them."""
-        stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
+        stats = self._stats(frame)
         return self.combine(
             [
                 self._respond(leaf, s.prod(axis=1) if leaf.product else s.sum(axis=1))
@@ -178,14 +206,15 @@ class PathExplainer:
         """Mean model output at the background rows of the first n_paths paths (all: None)."""
         return float(self.f_background[:n_paths].mean())
 
-    def explain(
-        self, frame: pd.DataFrame, n_paths: int | None = None
+    def pair_means(
+        self, frame: pd.DataFrame, start: int = 0, stop: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(SHAP values per feature, model output) for a batch of customers, on the first
-        n_paths paths (all: None); base_value(n_paths) + their sum is the output."""
-        perms, rest = self.perms[:n_paths], [r[:n_paths] for r in self.rest]
+        """(SHAP values per feature of each antithetic pair of paths start..stop, the pair's
+        mean: (rows, pairs, features); model output) for a batch of customers. Their mean over
+        the first n_paths paths plus base_value(n_paths) is the output."""
+        perms, rest = self.perms[start:stop], self.rest(start, stop)
         with _SKLEARN:
-            stats = [leaf.encode(leaf.transform(frame), leaf.blocks) for leaf in self.leaves]
+            stats = self._stats(frame)
             # endpoints from the model itself: exact sums even where a KNN tie breaks differently
             output = self.model.predict_proba(frame)[:, 1]
         n, n_paths = len(frame), len(perms)
@@ -195,12 +224,21 @@ class PathExplainer:
             outputs = [self._interior(leaf, s, r, perms) for leaf, s, r in parts]
             interior = self.combine(outputs).transpose(1, 0, 2)
         ends = (
-            np.broadcast_to(self.f_background[:n_paths], (n, n_paths))[..., None],
+            np.broadcast_to(self.f_background[start:stop], (n, n_paths))[..., None],
             interior,
             np.broadcast_to(output[:, None, None], (n, n_paths, 1)),
         )
         marginal = np.diff(np.concatenate(ends, axis=2), axis=2)
-        inverse = np.broadcast_to(self.inverse[:n_paths], marginal.shape)
-        values = np.zeros((n, self.n_all))
-        values[:, self.alive] = np.take_along_axis(marginal, inverse, axis=2).mean(axis=1)
-        return values, output
+        inverse = np.broadcast_to(self.inverse[start:stop], marginal.shape)
+        ordered = np.take_along_axis(marginal, inverse, axis=2)
+        pairs = np.zeros((n, n_paths // 2, self.n_all))
+        pairs[..., self.alive] = ordered.reshape(n, n_paths // 2, 2, -1).mean(axis=2)
+        return pairs, output
+
+    def explain(
+        self, frame: pd.DataFrame, n_paths: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(SHAP values per feature, model output) for a batch of customers, on the first
+        n_paths paths (all: None); base_value(n_paths) + their sum is the output."""
+        pairs, output = self.pair_means(frame, 0, n_paths)
+        return pairs.mean(axis=1), output

@@ -90,14 +90,19 @@ def explain_parts(
     output space) for every part, each by its own model; a customer's row is the mean over the
     `repeats` models that scored it. SHAP values are linear in the model, so that mean explains
     the mean probability, the one the segment uses. Each part gets n_paths / repeats paths (and
-    its own seed), so a customer gets n_paths in all, and n_paths_read if `read` (a bool per id)
-    marks it: precision where an explanation is read (segment drivers, offers), the rest at what
-    the global plots need."""
+    its own seed), so a customer gets n_paths in all, and if `read` (a bool per id) marks it
+    n_paths_read, up to n_paths_close while its decline drivers are a close call: precision where
+    an explanation is read (segment drivers, offers), the rest at what the global plots need."""
     tables, spaces, explainers = [], set(), set()
     per_model = {  # antithetic pairs
-        key: max(2, params[key] // repeats // 2 * 2) for key in ("n_paths", "n_paths_read")
+        key: max(2, params[key] // repeats // 2 * 2)
+        for key in ("n_paths", "n_paths_read", "n_paths_close")
     }
+    # a customer's value is the mean of `repeats` models' values: its standard error is about
+    # one model's over sqrt(repeats)
+    per_model["close_call_z"] = params["close_call_z"] / np.sqrt(repeats)
     start = last = time.perf_counter()
+    total, done = sum(len(rows) for *_, rows in parts), 0
     for i, (name, part_model, background, rows) in enumerate(parts):
         part_params = {**params, **per_model, "random_state": params["random_state"] + i}
         marked = read.reindex(rows[ID]).fillna(False).to_numpy(bool)
@@ -112,12 +117,11 @@ def explain_parts(
         tables.append(table)
         spaces.add(space)
         explainers.add(explainer)
-        now = time.perf_counter()
+        now, done = time.perf_counter(), done + len(rows)
         if now - last >= PROGRESS_SECONDS and i + 1 < len(parts):
-            last, left = now, (now - start) / (i + 1) * (len(parts) - i - 1)
-            entry.log.info(
-                "shap: %d/%d models explained, about %.0f s left", i + 1, len(parts), left
-            )
+            last, left = now, (now - start) / done * (total - done)
+            counts = (i + 1, len(parts), done, total, left)
+            entry.log.info("shap: %d/%d models, %d/%d explanations, about %.0f s left", *counts)
     if len(spaces) > 1:  # one model family throughout: a mix means a detection went wrong
         raise errors.DataError(f"{paths.MODEL_FILE.name}: SHAP output spaces differ {spaces}")
     everything = pd.concat(tables)

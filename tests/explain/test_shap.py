@@ -26,9 +26,9 @@ from sklearn.svm import SVC
 from oneclick.core.errors import DataError
 from oneclick.core.stats import output_space
 from oneclick.data.contract import GROUP, ID, LABEL
-from oneclick.explain import path_explainer
+from oneclick.explain import explainers, path_explainer
 from oneclick.explain import values as sv
-from oneclick.explain.decomposition import Unsupported, feature_blocks
+from oneclick.explain.decomposition import Chain, Unsupported, feature_blocks
 from oneclick.explain.explainers import explain_model
 from oneclick.explain.path_explainer import PathExplainer
 from oneclick.model.evaluation import fold_table, protocol_inputs
@@ -37,6 +37,8 @@ from oneclick.model.protocol import protocol_folds, run_protocol
 PARAMS = {
     "n_paths": 64,
     "n_paths_read": 256,
+    "n_paths_close": 1024,
+    "close_call_z": 2.0,
     "read_probability": 0.5,
     "background_size": None,
     "random_state": 0,
@@ -143,7 +145,7 @@ def test_features_the_model_drops_get_zero_and_the_rest_still_add_up(data) -> No
 def test_feature_blocks_of_a_selector_follow_the_encoding_layout(data) -> None:
     frame, y = data
     model = pipe(KNeighborsClassifier(7)).set_params(select__k=3).fit(frame, y)
-    transform = model[:-1].transform  # encoding, then the selector
+    transform = Chain(tuple(step for _, step in model[:-1].steps))  # encoding, then the selector
     mapped = path_explainer._blocks(transform, frame)
     probed = feature_blocks(transform, path_explainer.probe_rows(frame))
     assert [list(b) for b in mapped] == [list(b) for b in probed]
@@ -167,11 +169,41 @@ def test_explain_model_is_the_same_bits_whatever_n_jobs_and_reads_use_more_paths
         assert np.array_equal(a, b)
     values, base, output, _ = one
     np.testing.assert_allclose(base + values.sum(axis=1), output, rtol=0, atol=1e-9)
-    explainer = PathExplainer(model, frame, PARAMS["n_paths_read"], PARAMS["random_state"])
-    for rows, n_paths in ((read, PARAMS["n_paths_read"]), (~read, PARAMS["n_paths"])):
-        alone, _ = explainer.explain(frame[rows], n_paths)  # a row's value: its own paths only
-        assert np.array_equal(values[rows], alone)
-        assert (base[rows] == explainer.base_value(n_paths)).all()
+    explainer = PathExplainer(model, frame, PARAMS["n_paths_close"], PARAMS["random_state"])
+    first, most = PARAMS["n_paths_read"], PARAMS["n_paths_close"]
+    budgets = {explainer.base_value(n): n for n in (PARAMS["n_paths"], first, 4 * first, most)}
+    paths = np.array([budgets[b] for b in base])  # a row's value: the first paths of the sequence
+    assert (paths[~read] == PARAMS["n_paths"]).all() and (paths[read] >= first).all()
+    assert (paths[read] == first).any() and (paths[read] > first).any()  # close calls go on
+    for n in np.unique(paths):
+        alone, _ = explainer.explain(frame[paths == n], n)
+        np.testing.assert_allclose(values[paths == n], alone, rtol=0, atol=1e-12)
+    # a row stops at n paths when its drivers are no close call there, goes on when they are
+    z = PARAMS["close_call_z"]
+    for n in (first,):  # 4 x first = n_paths_close here: the end
+        reached = paths >= n
+        pairs, _ = explainer.pair_means(frame[reached & read], 0, n)
+        error = pairs.std(axis=1, ddof=1) / np.sqrt(pairs.shape[1])
+        close = explainers.close_calls(pairs.mean(axis=1), error, z)
+        assert np.array_equal(close, paths[reached & read] > n)
+
+
+def test_close_calls_are_near_ties_for_the_first_decline_driver() -> None:
+    values = np.array(
+        [
+            [0.30, 0.10, 0.05, -0.2],  # a clear first driver
+            [0.30, 0.29, 0.05, -0.2],  # first and second within the error
+            [0.01, 0.005, -0.1, -0.2],  # a first driver hardly a decline driver
+            [0.30, 0.29, 0.28, 0.0],  # close below the first: not what picks the offer
+            [-0.1, -0.2, -0.3, 0.0],  # no decline driver, clearly
+        ]
+    )
+    errors = np.full_like(values, 0.01)
+    errors[3] = [0.001, 0.001, 0.01, 0.0]  # a feature nobody reads: 0, error 0
+    errors[4, 3] = 0.0
+    close = explainers.close_calls(values, errors, z=2.0)
+    assert close.tolist() == [False, True, True, False, False]
+    assert not explainers.close_calls(values, errors, z=0.5)[1]
 
 
 def exact_interventional_shap(f, x: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -352,3 +384,27 @@ def test_shap_stage_outputs(reproduced_project: Path) -> None:
     assert drivers.groupby("id").size().eq(top).all() and drivers["id"].nunique() == len(values)
     for name in ("importance.png", "beeswarm.png"):
         assert (repo / "plots/shap" / name).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_path_kernel_answers_as_the_estimator_on_every_hybrid(data, weights: str) -> None:
+    """The fused kNN kernel (bounds, quickselect) gives the estimator's own response at every
+    interior hybrid, equal distances (duplicated customers) included."""
+    frame, y = data
+    frame = pd.concat([frame, frame.iloc[:10]], ignore_index=True)
+    y = pd.concat([y, y.iloc[:10]], ignore_index=True)
+    model = pipe(KNeighborsClassifier(7, weights=weights)).fit(frame, y)
+    explainer = PathExplainer(model, frame, n_paths=8, seed=3)
+    (leaf,) = explainer.leaves
+    (stats,) = explainer._stats(frame.iloc[:12])
+    (rest,) = explainer.rest()
+    found = leaf.paths(stats, explainer.perms, rest)
+    by_feature = stats.astype(np.float32).transpose(1, 0, 2)
+    for p, perm in enumerate(explainer.perms):
+        swapped = np.cumsum(by_feature[perm], axis=0)[:-1]  # (steps, rows, training rows)
+        for t in range(len(perm) - 1):
+            hybrid = swapped[t] + rest[p, t]
+            # the kernel's distances lose their lowest bit to the label (6e-8 relative)
+            np.testing.assert_allclose(found[p, :, t], leaf.respond(hybrid), rtol=0, atol=1e-7)
+    model_answer = model.predict_proba(frame.iloc[:12])[:, 1]
+    assert not np.allclose(found[:, :, -1], model_answer)  # interiors are not the endpoints
