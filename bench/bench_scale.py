@@ -422,6 +422,9 @@ def estimate(record: dict, label: str) -> dict[str, dict[str, Any]]:
         if not run or run.get("capped") or run.get("skipped"):
             out[name] = {"how": "capped" if run and run.get("capped") else "not run"}
             continue
+        if name == "shap" and "paths" not in runs:  # the set-up alone would look cheap
+            out[name] = {"how": "paths not measured"}
+            continue
         cpu, rss = run["cpu_s"], run["rss_mb"]
         how, wall = "measured", cpu
         if name in PARALLEL:
