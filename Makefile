@@ -19,7 +19,7 @@ else ifneq ($(word 1,$(WANT)),$(word 1,$(HAVE)))
 .PHONY: $(STAMP)
 endif
 
-.PHONY: help repro test test-fast lint report predict bench bench-repro bench-peers exps queue clean
+.PHONY: help repro test test-fast lint report predict bench bench-scale bench-repro bench-peers exps queue clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,12 +75,16 @@ predict: $(STAMP)  ## score a period: INPUT=dir OUTPUT=file [ARGS=...]
 bench: $(STAMP)  ## scoring at 10k/100k/1M customers -> bench/RESULTS.md
 	python -m bench.bench_scale --markdown bench/RESULTS.md $(ARGS)
 
+# Every stage on 1,300 / 5,000 / 20,000 / 65,000 generated customers: CPU, wall, peak RSS, growth
+bench-scale: $(STAMP)  ## each stage's growth with customers, 65k estimate -> bench/SCALE.md
+	python -m bench.bench_scale --pipeline --markdown bench/SCALE.md $(ARGS)
+
 # The pipeline on the real files: import floor, cold/no-op repro, forced shap/evaluate, experiments
 bench-repro: $(STAMP)  ## pipeline cost on the real files -> bench/REPRO.md
 	python -m bench.bench_repro --markdown bench/REPRO.md $(ARGS)
 
 # Our procedure vs the published configurations on the protocol's folds (real files)
-bench-peers: $(STAMP)  ## our procedure vs the published ones -> bench/PEERS.md
+bench-peers: $(STAMP)  ## our procedure vs published ones and large-store candidates -> bench/PEERS.md
 	python -m bench.bench_peers --markdown bench/PEERS.md $(ARGS)
 
 # Every experiment (`dvc exp show`), headline columns only: fits a 120-column terminal.

@@ -212,8 +212,13 @@ SCHEMA: dict[str, Any] = {
             "C": POSITIVE,
             "gamma": choice("scale", "auto", also=POSITIVE),
             "select_C": POSITIVE,
+            "max_rows": integer(2, nullable=True),
         },
-        "knn": {"n_neighbors": integer(1), "weights": choice("uniform", "distance")},
+        "knn": {
+            "n_neighbors": integer(1),
+            "weights": choice("uniform", "distance"),
+            "max_rows": integer(2, nullable=True),
+        },
         "logistic_regression": {"C": POSITIVE},
         "meta": {"C": POSITIVE, "folds": integer(2)},
     },
@@ -365,7 +370,9 @@ def check_fit(
                 f"of each class needed (after the outer folds) for {key} = {k}"
             )
         rows, fewest = rows - -(-rows // k), fewest - -(-fewest // k)  # a training part
-    neighbours = train["knn"]["n_neighbors"]
+    neighbours, cap = train["knn"]["n_neighbors"], train["knn"]["max_rows"]
+    if cap is not None and neighbours >= cap:
+        raise invalid("train.knn.n_neighbors", neighbours, f"fewer than train.knn.max_rows = {cap}")
     if neighbours >= rows:
         allowed = f"fewer than the ~{rows} customers of the smallest training fold ({where})"
         raise invalid("train.knn.n_neighbors", neighbours, allowed)

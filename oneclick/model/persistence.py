@@ -30,6 +30,8 @@ from oneclick.core.writers import ZIP_EPOCH
 # Beyond skops' defaults (numpy, builtins, most scikit-learn estimators): what the pipeline's
 # models hold. Sorted; tests/model/test_persistence.py checks this is exactly what they need.
 TRUSTED_TYPES = [
+    "oneclick.model.procedure.CappedKNN",  # train.knn.max_rows set
+    "oneclick.model.procedure.CappedSVC",  # train.svc.max_rows set
     "sklearn.utils._bunch.Bunch",
 ]
 

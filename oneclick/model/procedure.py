@@ -7,6 +7,11 @@ regression on their outputs (the SVC's decision value, the others' P(declined)) 
 calibrates them. No search:
 under the protocol, tuning inside each fold did not beat these fixed values, and costs ~50x.
 The stack's own folds are stratified folds of duplicate groups, so no customer's twin scores it.
+
+For a large store, `train.svc.max_rows` / `train.knn.max_rows` fit the SVC / kNN on a
+class-stratified random subsample of at most that many rows (null: all rows, the default): the
+SVC's fit grows ~quadratically with rows and both members' rows set the cost of every prediction
+and SHAP path, so a cap makes the cost grow linearly with customers (bench/SCALE.md).
 """
 
 from __future__ import annotations
@@ -28,10 +33,82 @@ from oneclick.model.pipelines import build_preprocessor, cv_splits
 MEMBERS = ("svc", "knn", "logistic_regression")
 
 
+def capped_rows(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
+    """Positions of a class-stratified random subsample of at most max_rows rows, in their
+    original order; all rows when max_rows is None or not below the row count."""
+    y = np.asarray(y)
+    if max_rows is None or len(y) <= max_rows:
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    labels, counts = np.unique(y, return_counts=True)
+    takes = np.floor(max_rows * counts / len(y)).astype(int)
+    takes[: max_rows - takes.sum()] += 1  # the rounding remainder, so exactly max_rows
+    picked = [
+        rng.choice(np.flatnonzero(y == c), t, replace=False)
+        for c, t in zip(labels, takes, strict=True)
+    ]
+    return np.sort(np.concatenate(picked))
+
+
+class CappedSVC(SVC):
+    """An RBF SVC fitted on capped_rows(max_rows) of its training rows; to the explainer, an SVC."""
+
+    def __init__(
+        self,
+        *,
+        C: float = 1.0,
+        gamma: str | float = "scale",
+        max_rows: int | None = None,
+        random_state: int | None = None,
+    ) -> None:
+        super().__init__(C=C, gamma=gamma, random_state=random_state)
+        self.max_rows = max_rows
+
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: None = None) -> CappedSVC:
+        rows = capped_rows(y, self.max_rows, self.random_state)
+        return super().fit(X[rows], np.asarray(y)[rows])
+
+
+class CappedKNN(KNeighborsClassifier):
+    """A kNN fitted on capped_rows(max_rows) of its training rows; to the explainer, a kNN."""
+
+    def __init__(
+        self,
+        n_neighbors: int = 5,
+        *,
+        weights: str = "uniform",
+        algorithm: str = "brute",
+        max_rows: int | None = None,
+        random_state: int | None = None,
+    ) -> None:
+        super().__init__(n_neighbors, weights=weights, algorithm=algorithm)
+        self.max_rows, self.random_state = max_rows, random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> CappedKNN:
+        rows = capped_rows(y, self.max_rows, self.random_state)
+        return super().fit(X[rows], np.asarray(y)[rows])
+
+
 def _l1_regression(c: float, seed: int) -> LogisticRegression:
     return LogisticRegression(
         C=c, l1_ratio=1.0, solver="liblinear", max_iter=5000, random_state=seed
     )
+
+
+def _svc(params: dict[str, Any], seed: int) -> SVC:
+    if params["max_rows"] is None:  # a plain SVC: the model file as before the cap existed
+        return SVC(C=params["C"], gamma=params["gamma"])
+    return CappedSVC(
+        C=params["C"], gamma=params["gamma"], max_rows=params["max_rows"], random_state=seed
+    )
+
+
+def _knn(params: dict[str, Any], seed: int) -> KNeighborsClassifier:
+    # brute force: the same exact neighbours, and no tree in the model file
+    k, weights = params["n_neighbors"], params["weights"]
+    if params["max_rows"] is None:
+        return KNeighborsClassifier(k, weights=weights, algorithm="brute")
+    return CappedKNN(k, weights=weights, max_rows=params["max_rows"], random_state=seed)
 
 
 def build_stack(
@@ -50,14 +127,11 @@ def build_stack(
             Pipeline(
                 [
                     ("select", SelectFromModel(_l1_regression(svc["select_C"], seed))),
-                    ("clf", SVC(C=svc["C"], gamma=svc["gamma"])),
+                    ("clf", _svc(svc, seed)),
                 ]
             ),
         ),
-        (  # brute force: the same exact neighbours, and no tree in the model file
-            "knn",
-            KNeighborsClassifier(knn["n_neighbors"], weights=knn["weights"], algorithm="brute"),
-        ),
+        ("knn", _knn(knn, seed)),
         ("logistic_regression", _l1_regression(linear["C"], seed)),
     ]
     meta = params["meta"]

@@ -47,7 +47,8 @@ def training_data() -> tuple[pd.DataFrame, pd.Series, dict[str, Any]]:
 
 def procedure_models() -> dict[str, Any]:
     """The training procedure's models as the pipeline writes them: the stack fitted with the
-    committed train params (models/model.skops), with both kNN weightings, and a list of fold
+    committed train params (models/model.skops), with both kNN weightings and with capped
+    members (train.svc/knn.max_rows), and a list of fold
     models (models/folds.skops)."""
     X, y, spec = training_data()
     params = yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))["train"]
@@ -57,6 +58,8 @@ def procedure_models() -> dict[str, Any]:
         for weights in ("distance", "uniform"):
             variant = {**params, "knn": {**params["knn"], "weights": weights}}
             models[f"stack, {weights} kNN"] = fit_procedure(spec, variant, X, y, groups)
+        capped = {key: {**params[key], "max_rows": 100} for key in ("svc", "knn")}
+        models["stack, capped members"] = fit_procedure(spec, {**params, **capped}, X, y, groups)
     models["fold models"] = [models["stack, distance kNN"], models["stack, uniform kNN"]]
     return models
 

@@ -13,15 +13,22 @@ from oneclick.data.contract import GROUP, ID, LABEL, ORDINAL_FEATURES
 from oneclick.features.build import build_features
 from oneclick.features.spec import feature_columns
 from oneclick.model.pipelines import build_preprocessor, cv_splits, predict_declined
-from oneclick.model.procedure import build_stack, fit_procedure, meta_weights
+from oneclick.model.procedure import (
+    CappedKNN,
+    CappedSVC,
+    build_stack,
+    capped_rows,
+    fit_procedure,
+    meta_weights,
+)
 from oneclick.model.training import train_model
 from tests.features.test_features import PARAMS as FEATURE_PARAMS
 from tests.features.test_features import synthetic_merged
 
 TRAIN_PARAMS = {
     "random_state": 0,
-    "svc": {"C": 1.0, "gamma": "scale", "select_C": 0.1},
-    "knn": {"n_neighbors": 15, "weights": "distance"},
+    "svc": {"C": 1.0, "gamma": "scale", "select_C": 0.1, "max_rows": None},
+    "knn": {"n_neighbors": 15, "weights": "distance", "max_rows": None},
     "logistic_regression": {"C": 1.0},
     "meta": {"C": 1.0, "folds": 3},
 }
@@ -121,3 +128,58 @@ def test_fitting_twice_gives_the_same_model(parts, trained) -> None:
     np.testing.assert_allclose(
         predict_declined(again, X_test), predict_declined(trained[0], X_test), atol=1e-12
     )
+
+
+def capped(svc: int | None, knn: int | None) -> dict:
+    return {
+        **TRAIN_PARAMS,
+        "svc": {**TRAIN_PARAMS["svc"], "max_rows": svc},
+        "knn": {**TRAIN_PARAMS["knn"], "max_rows": knn},
+    }
+
+
+def test_capped_rows_are_a_class_stratified_subsample_of_exactly_max_rows() -> None:
+    y = np.array([0] * 700 + [1] * 300)
+    rows = capped_rows(y, 101, seed=3)
+    assert len(rows) == 101 and len(set(rows)) == 101
+    assert np.all(np.diff(rows) > 0)  # original order
+    assert abs(y[rows].mean() - 0.3) < 0.01
+    assert np.array_equal(rows, capped_rows(y, 101, seed=3))
+    assert not np.array_equal(rows, capped_rows(y, 101, seed=4))
+    assert np.array_equal(capped_rows(y, None, 0), np.arange(1000))
+    assert np.array_equal(capped_rows(y, 1000, 0), np.arange(1000))
+
+
+def test_capped_members_fit_on_at_most_max_rows(parts) -> None:
+    train, _, spec = parts
+    X, y, groups = train[feature_columns(spec)], train[LABEL], train[GROUP]
+    model = fit_procedure(spec, capped(60, 80), X, y, groups)
+    svc = model["stack"].named_estimators_["svc"]["clf"]
+    knn = model["stack"].named_estimators_["knn"]
+    assert isinstance(svc, CappedSVC) and isinstance(knn, CappedKNN)
+    assert len(svc.support_) <= 60 < len(y)
+    assert knn.n_samples_fit_ == 80
+
+
+def test_a_cap_above_the_rows_changes_nothing(parts, trained) -> None:
+    train, test, spec = parts
+    X, y, groups = train[feature_columns(spec)], train[LABEL], train[GROUP]
+    model = fit_procedure(spec, capped(len(train), len(train)), X, y, groups)
+    expected = predict_declined(trained[0], test[feature_columns(spec)])
+    assert np.array_equal(predict_declined(model, test[feature_columns(spec)]), expected)
+
+
+def test_a_capped_stack_is_explained_like_the_exact_one(parts) -> None:
+    """The capped members are an SVC and a kNN to the path explainer: additive explanations."""
+    from oneclick.explain.explainers import explain_model
+
+    train, test, spec = parts
+    columns = feature_columns(spec)
+    model = fit_procedure(spec, capped(60, 80), train[columns], train[LABEL], train[GROUP])
+    shap = {"random_state": 0, "background_size": None, "n_paths": 8, "n_jobs": 1}
+    values, base, output, name = explain_model(
+        model, train[columns], test[columns].head(5), {**shap, "batch_elements": 10**6}
+    )
+    assert "SVC (rbf)" in name and "KNN" in name
+    np.testing.assert_allclose(base + values.sum(axis=1), output, atol=1e-9)
+    np.testing.assert_allclose(output, predict_declined(model, test[columns].head(5)), atol=1e-9)
