@@ -8,29 +8,8 @@ from __future__ import annotations
 
 from oneclick.campaign import control, power
 from oneclick.core import config, entry, paths, provenance, writers
-from oneclick.segment import (
-    design,
-    economics,
-    exploration,
-    export,
-    markdown,
-    page,
-    plots,
-    report,
-    workbook,
-)
-from oneclick.segment.selection import (
-    calibration_above,
-    not_selected,
-    profile,
-    read_inputs,
-    removed_by_reason,
-    scored_customers,
-    segment_customers,
-    select,
-    summary,
-    value_curve,
-)
+from oneclick.segment import design, economics, export, markdown, page, plots, report, workbook
+from oneclick.segment import selection as sel
 from oneclick.segment.words import campaign_table
 
 
@@ -40,43 +19,40 @@ def main() -> None:
     params, campaign = every["segment"], every["campaign"]  # campaign: the control group's
     language = every["report"]["language"]
     offers = [*params["offers"], params["fallback_offer"]]
-    scores, merged, shap, values, quality = read_inputs()
+    scores, merged, shap, values, quality = sel.read_inputs()
     for producer in ("evaluate", "shap"):  # made with the params these stages declare now
         provenance.check_record(producer, every)
 
-    table, profiled_columns = scored_customers(scores, merged, values)
-    eligible, rules = select(table, params)
+    table, profiled_columns = sel.scored_customers(scores, merged, values)
+    eligible, rules = sel.select(table, params)
     everybody = eligible | True
     # every customer's offers (the net-profit curve prices everyone)
-    offered = segment_customers(table, everybody, shap, values, params)
+    offered = sel.segment_customers(table, everybody, shap, values, params)
     price = design.pricing(table, params, lambda rows: offered)
     plan = design.design(table, eligible, price, params, campaign)
     mask, customers = plan.mask, plan.customers
-    curve = value_curve(table, params["value_curve_points"])
+    curve = sel.value_curve(table, params["value_curve_points"])
     net_curve = economics.net_curve(price(everybody), params["value_curve_points"])
     ranking = list(shap.abs().mean().sort_values(ascending=False, kind="mergesort").index)
-    profiled = profile(table, mask, profiled_columns)
-    everyone, segment = summary(table, len(table)), summary(table[mask], len(table))
-    outside = not_selected(table, rules) | plan.left_out
-    removed = removed_by_reason(quality)
+    profiled = sel.profile(table, mask, profiled_columns)
+    everyone, segment = sel.summary(table, len(table)), sel.summary(table[mask], len(table))
+    outside = sel.not_selected(table, rules) | plan.left_out
+    removed = sel.removed_by_reason(quality)
     metrics = report.build_metrics(
         rules, segment, everyone, customers, curve, profiled, ranking, params, outside, removed
     )
-    metrics["calibration_above_threshold"] = calibration_above(table, params["threshold"])
+    metrics["calibration_above_threshold"] = sel.calibration_above(table, params["threshold"])
     metrics["campaign"] = power.campaign_metrics(customers, table, curve, campaign)
-    metrics["economics"] = economics.campaign_economics(customers, params["economics"])
-    share = params["exploration_share"]
-    metrics["exploration"] = exploration.exploration_metrics(plan.pool, plan.arm, share)
+    metrics |= design.metrics(plan, params)  # cost, gain, break-even; the exploration arm
     metrics["versions"] = workbook.versions()  # the model and data this campaign comes from
     metrics = writers.rounded(metrics)  # the reports show what the JSON holds
-    listed = plan.listed  # the segment, then the arm and its comparison group
-    reached = listed[listed[control.GROUP] != exploration.COMPARISON]  # nobody contacts those
+    reached = plan.reached()  # the segment, then any exploration arm
     campaign = campaign_table(reached, table, values, params["max_offers"], language)
     act, control_rows = workbook.split(campaign, reached[control.GROUP])  # never mixed
     description = workbook.about(act, metrics, language)
 
     with writers.together():
-        writers.write_csv(listed, paths.SEGMENT_DIR / "customers.csv")
+        writers.write_csv(plan.listed, paths.SEGMENT_DIR / "customers.csv")
         export.write_csv_ru(act, paths.SEGMENT_DIR / "campaign.csv")  # to contact only
         sheets = workbook.sheets(act, control_rows, description, language)
         export.write_xlsx(sheets, paths.SEGMENT_DIR / "campaign.xlsx")

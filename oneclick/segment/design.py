@@ -50,6 +50,20 @@ class Design:
     arm: pd.DataFrame  # the arm's priced rows (drawn at the reference share when off)
     left_out: dict[str, int]  # eligible customers the economics leave out
 
+    def reached(self) -> pd.DataFrame:
+        """The listed customers the campaign deals with: all but the arm's comparison group."""
+        return self.listed[self.listed[control.GROUP] != exploration.COMPARISON]
+
+
+def metrics(plan: Design, params: dict[str, Any]) -> dict[str, Any]:
+    """The `economics` block and, when the arm is on or quoted, the `exploration` block.
+    params: the `segment` block."""
+    out = {"economics": economics.campaign_economics(plan.customers, params["economics"])}
+    share = params["exploration_share"]
+    if share or len(plan.arm):
+        out["exploration"] = exploration.exploration_metrics(plan.pool, plan.arm, share)
+    return out
+
 
 def design(
     table: pd.DataFrame,

@@ -71,11 +71,15 @@ WORDS = {  # (ru, en): what the page adds to the Markdown report's phrases
     "net_note": ("Сколько клиентов взять: клиенты по убыванию ожидаемой чистой прибыли "
                  "(выигрыш минус стоимость их предложений); кривая достигает максимума там, где "
                  "следующий клиент уже не окупает своё предложение. Сегмент — клиенты с "
-                 "вероятностью снижения не ниже порога и положительной чистой прибылью.",
+                 "вероятностью снижения не ниже порога и положительной чистой прибылью; его "
+                 "точка ниже кривой на столько, сколько по допущению принесли бы клиенты с "
+                 "меньшим риском (проверить это допущение — дело исследовательской группы).",
                  "How many customers to contact: customers by expected net profit (gain minus "
                  "the cost of their offers); the curve peaks where the next customer no longer "
                  "pays for their offer. The segment: customers at or above the probability "
-                 "threshold with a positive net profit."),
+                 "threshold with a positive net profit; its point sits below the curve by what "
+                 "lower-risk customers would bring under the assumption (which the exploration "
+                 "arm tests)."),
     "capt_top_drivers": ("Главная причина снижения у клиентов сегмента",
                          "Strongest decline driver in the segment"),
     "capt_profile": ("{name}: сегмент и остальные", "{name}: segment vs the rest"),

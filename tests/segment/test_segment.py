@@ -14,7 +14,7 @@ import yaml
 
 from oneclick.core.errors import DataError
 from oneclick.data.contract import FEATURES, ID, PROFIT
-from oneclick.segment import markdown
+from oneclick.segment import design, markdown
 from oneclick.segment import offers as of
 from oneclick.segment import report as report
 from oneclick.segment import selection as sg
@@ -33,6 +33,9 @@ OFFERS = [
 FALLBACK = {"code": "category_coupon", "channel": "site", "text": "Coupon in {favourite_category}"}
 PARAMS = {
     "threshold": 0.7, "profit_quantile": 0.5, "min_promo_share": None, "drivers_listed": 2,
+    "economics": {"horizon_months": 3, "budget": None, "cost_per_contact": 0.02,
+                  "cost_per_redemption": 0.6, "redemption_rate": 0.3, "effect": 0.1},
+    "exploration_share": 0.0,
     "max_offers": 2, "offers": OFFERS, "fallback_offer": FALLBACK,
     "non_actionable": ["tenure_days", "service_errors"], "value_curve_points": 11,
     "report_contact_shares": [0.1, 0.5], "profile_highlights": 3, "profile_plots": 2,
@@ -314,14 +317,21 @@ def assert_report_made_of_metrics(text: str, metrics: dict[str, Any], language: 
 
 
 def build(table: pd.DataFrame, params: dict[str, Any]) -> tuple[dict, pd.DataFrame]:
-    mask, rules = sg.select(table, params)
+    """The segment stage's steps on a small table: eligibility, every customer's offers, the
+    design by net profit (no control group), the metrics."""
+    eligible, rules = sg.select(table, params)
     shap = shap_frame({i: {"promo_share": 0.1 * (i - 100)} for i in table[ID]})
-    customers = sg.segment_customers(table, mask, shap, table.set_index(ID)[FEATURES], params)
+    offered = sg.segment_customers(
+        table, eligible | True, shap, table.set_index(ID)[FEATURES], params
+    )
+    price = design.pricing(table, params, lambda rows: offered)
+    plan = design.design(table, eligible, price, params, {"control_share": 0.0, "seed": 1})
+    mask, customers = plan.mask, plan.customers
     metrics = report.build_metrics(
         rules, sg.summary(table[mask], len(table)), sg.summary(table, len(table)), customers,
         sg.value_curve(table, params["value_curve_points"]),
         sg.profile(table, mask, FEATURES), FEATURES, params,
-    )  # fmt: skip
+    ) | design.metrics(plan, params)  # fmt: skip
     return json.loads(json.dumps(metrics, default=float)), customers
 
 
