@@ -381,12 +381,23 @@ def test_segment_outputs(reproduced_project: Path) -> None:
     assert offered.sum() == metrics["campaign"]["treatment_size"]
     assert (customers.loc[offered, "offer_codes"] != "").all(), "every treated customer: an offer"
     assert (customers.loc[~offered, "offer_codes"] == "").all(), "the control group gets none"
-    ranked = customers.sort_values([sg.AT_RISK, ID], ascending=[False, True], kind="mergesort")
-    assert customers[ID].tolist() == ranked[ID].tolist()
+    net = "expected_net_profit"  # the segment: by its offers' expected net profit, all > 0
+    ranked = customers.sort_values([net, ID], ascending=[False, True], kind="mergesort")
+    assert customers[ID].tolist() == ranked[ID].tolist() and (customers[net] > 0).all()
+    economics = metrics["economics"]  # totals over the contacted customers only
+    assert economics["contacted"] == offered.sum()
+    assert economics["expected_cost"] == pytest.approx(
+        customers.loc[offered, "expected_cost"].sum(), abs=0.01
+    )
+    assert economics["expected_gain"] == pytest.approx(
+        customers.loc[offered, "expected_gain"].sum(), abs=0.01
+    )
     scores = pd.read_csv(repo / "data/predictions/scores.csv")
     at_risk = scores.set_index(ID).loc[customers[ID], "probability"]
     assert (at_risk >= metrics["rules"]["threshold"]).all()
-    assert (customers[PROFIT] >= metrics["rules"]["profit_cut"]).all()
+    if metrics["rules"]["profit_cut"] is not None:
+        assert (customers[PROFIT] >= metrics["rules"]["profit_cut"]).all()
+    assert (repo / "plots/segment/net_profit_curve.png").exists()
     curve = pd.read_csv(repo / "plots/segment_data/value_curve.csv")
     assert curve["share_profit_at_risk"].is_monotonic_increasing
     assert curve["share_profit_at_risk"].iloc[[0, -1]].tolist() == [0.0, 1.0]
