@@ -15,7 +15,7 @@ import math
 import string
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from oneclick.core.errors import DataError, shown_value
@@ -36,6 +36,7 @@ class Rule:
     accepts: Callable[[Any], bool]
     wrong: tuple[Any, ...]
     nullable: bool = False
+    optional: bool = False  # the key may be left out of its block (an offer's own terms)
 
 
 def _is_int(value: Any) -> bool:
@@ -188,6 +189,15 @@ def placeholders(value: str) -> set[str] | None:
 
 SEED = integer(0, SEED_MAX)
 POSITIVE = number(0, low_open=True)
+# an offer's economics (у.е., the units of money.csv's profit): segment.economics sets them for
+# every offer, an offer rule may set its own (segment/economics.py)
+OFFER_TERMS = {
+    "cost_per_contact": number(0),
+    "cost_per_redemption": number(0),
+    "redemption_rate": fraction(),
+    "effect": number(-1, 1),  # the share of would-be decliners kept; < 0: the offer harms
+}
+OWN_TERMS = {key: replace(rule, optional=True) for key, rule in OFFER_TERMS.items()}
 
 # Every key of params.yaml: a block is a dict (its keys all required, no other key allowed), a
 # leaf a Rule.
@@ -246,13 +256,24 @@ SCHEMA: dict[str, Any] = {
     },
     "segment": {
         "threshold": fraction(low_open=True, high_open=True),
-        "profit_quantile": fraction(),
+        "profit_quantile": fraction(nullable=True),
         "min_promo_share": fraction(nullable=True),
+        "economics": {
+            "horizon_months": POSITIVE,
+            "budget": replace(POSITIVE, allowed=POSITIVE.allowed + " or empty", nullable=True),
+            **OFFER_TERMS,
+        },
+        "exploration_share": fraction(high_open=True),
         "drivers_listed": integer(1),
         "max_offers": integer(1),
         "offers": listing(mapping()),  # each rule: segment/offers.py
         # everyone may get it: on the site or in the app, never a message (consent)
-        "fallback_offer": {"code": text(), "text": template(), "channel": choice(*CHANNELS[1:])},
+        "fallback_offer": {
+            "code": text(),
+            "text": template(),
+            "channel": choice(*CHANNELS[1:]),
+            **OWN_TERMS,
+        },
         "non_actionable": listing(text(), nonempty=False),
         "value_curve_points": integer(2),
         "report_contact_shares": listing(fraction(low_open=True)),
@@ -274,6 +295,7 @@ OFFER = {
     "channel": choice(*CHANNELS),
     "drivers": names(),
     "require": mapping(),
+    **OWN_TERMS,
 }
 
 
@@ -320,13 +342,15 @@ def _check(key: str, node: Any, value: Any) -> None:
         raise invalid(f"{key}.{unknown[0]}", value[unknown[0]], f"only the keys {', '.join(node)}")
     for part, child in node.items():
         if part not in value:
+            if isinstance(child, Rule) and child.optional:
+                continue
             raise missing(f"{key}.{part}", _described(child))
         _check(f"{key}.{part}", child, value[part])
 
 
 def check_offer(key: str, rule: Any) -> None:
-    """One offer rule's parts (OFFER): code, text and channel required, drivers and require
-    optional."""
+    """One offer rule's parts (OFFER): code, text and channel required, drivers, require and
+    the offer's own economics terms optional."""
     if not isinstance(rule, dict):
         raise invalid(key, rule, "a mapping with code, text, channel, drivers, require")
     for part in ("code", "text", "channel"):

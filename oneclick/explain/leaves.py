@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -17,6 +17,9 @@ import pandas as pd
 from scipy.special import expit
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
+
+if TYPE_CHECKING:  # decomposition imports this module
+    from oneclick.explain.decomposition import Chain
 
 Transform = Callable[[pd.DataFrame], np.ndarray]
 
@@ -30,7 +33,7 @@ class Leaf:
     readout + intercept and statistics multiply, path interiors skip building the hybrids.
     """
 
-    transform: Transform
+    transform: Chain
     encode: Callable[[np.ndarray, list[np.ndarray]], np.ndarray]
     respond: Callable[[np.ndarray], np.ndarray]
     kind: str
@@ -63,7 +66,7 @@ def _placed(rows: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _svc_leaf(svc: SVC, transform: Transform) -> Leaf:
+def _svc_leaf(svc: SVC, transform: Chain) -> Leaf:
     """An RBF SVC's decision value (the stack reads it) from kernel factors that multiply."""
     alpha, intercept, gamma = svc.dual_coef_[0], float(svc.intercept_[0]), float(svc._gamma)
     distance = _per_block(svc.support_vectors_, lambda a, b: (a - b) ** 2)
@@ -198,7 +201,7 @@ def _knn_paths(
     return out
 
 
-def _knn_leaf(knn: KNeighborsClassifier, transform: Transform) -> Leaf:
+def _knn_leaf(knn: KNeighborsClassifier, transform: Chain) -> Leaf:
     k, labels, by_distance = (
         knn.n_neighbors,
         (knn._y == 1).astype(np.int32),
@@ -227,7 +230,7 @@ def _knn_leaf(knn: KNeighborsClassifier, transform: Transform) -> Leaf:
     return Leaf(transform, distance, respond, "KNN", paths=paths)
 
 
-def estimator_leaf(estimator: Any, transform: Transform, decision: bool) -> Leaf:
+def estimator_leaf(estimator: Any, transform: Chain, decision: bool) -> Leaf:
     """A leaf for the estimator's decision_function (decision=True) or P(class 1)."""
     leaf = None
     if isinstance(estimator, SVC) and estimator.kernel == "rbf" and decision:

@@ -141,7 +141,8 @@ class PathExplainer:
         when first asked for (close calls alone reach the last paths) and kept."""
         with self._lock:
             if (start, stop) not in self._rests:
-                rows, perms, rests = self.rows[start:stop], self.perms[start:stop], []
+                rows, perms = self.rows[start:stop], self.perms[start:stop]
+                rests: list[np.ndarray] = []
                 for leaf, stats in zip(self.leaves, self.background_stats, strict=True):
                     ordered = stats[rows[:, None], perms][:, ::-1]
                     rest = _combine(ordered, leaf.product, axis=1)[:, ::-1][:, 1:]

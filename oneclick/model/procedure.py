@@ -33,7 +33,7 @@ from oneclick.model.pipelines import build_preprocessor, cv_splits
 MEMBERS = ("svc", "knn", "logistic_regression")
 
 
-def capped_rows(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
+def capped_rows(y: np.ndarray, max_rows: int | None, seed: int | None) -> np.ndarray:
     """Positions of a class-stratified random subsample of at most max_rows rows, in their
     original order; all rows when max_rows is None or not below the row count."""
     y = np.asarray(y)

@@ -47,13 +47,9 @@ from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
 from oneclick.scoring.guard import check_output
 from oneclick.scoring.integrity import Artifacts, load_artifacts, locked_versions
-from oneclick.segment import export, workbook
-from oneclick.segment.selection import (
-    AT_RISK,
-    PROBABILITY,
-    segment_customers,
-    select,
-)
+from oneclick.segment import design, export, workbook
+from oneclick.segment.exploration import COMPARISON
+from oneclick.segment.selection import AT_RISK, PROBABILITY, segment_customers, select
 from oneclick.segment.words import campaign_table
 from oneclick.text.formats import say
 from oneclick.text.vocabulary import status
@@ -99,22 +95,56 @@ def segment_shap(
     return np.vstack(parts) if parts else np.empty((0, len(columns)))
 
 
-def segment_drivers(
+def explained(
+    table: pd.DataFrame,
+    features: pd.DataFrame,
+    rows: pd.Series,
+    pipeline: Artifacts,
+    params: dict[str, Any],
+    method: str,
+    chunk_size: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """SHAP and feature values (by id) of the table rows `rows`, and the method used."""
+    ids, chosen = table.loc[rows.to_numpy(), ID].to_numpy(), features[rows.to_numpy()]
+    method = driver_method(method, len(chosen))
+    if not len(chosen):
+        return pd.DataFrame(columns=chosen.columns), chosen, method
+    entry.log.info("predict: %d customers to explain, drivers by %s", len(chosen), method)
+    shap = segment_shap(method, pipeline, chosen, params, chunk_size)
+    return pd.DataFrame(shap, index=ids, columns=chosen.columns), chosen.set_axis(ids), method
+
+
+def campaign_design(
     table: pd.DataFrame,
     features: pd.DataFrame,
     pipeline: Artifacts,
     params: dict[str, Any],
     method: str,
     chunk_size: int,
-) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, str]:
-    """Segment membership per row; the segment's SHAP and feature values (by id); the method."""
-    mask, _ = select(table, params["segment"])
-    ids = table.loc[mask, ID].to_numpy()
-    rows = features[mask.to_numpy()]
-    method = driver_method(method, len(rows))
-    entry.log.info("predict: %d segment customers, drivers by %s", len(rows), method)
-    shap = segment_shap(method, pipeline, rows, params, chunk_size)
-    return mask, pd.DataFrame(shap, index=ids, columns=rows.columns), rows.set_axis(ids), method
+) -> design.Design:
+    """The segment stage's design on this batch: only the customers who may have a positive
+    expected net profit (and the exploration arm) are explained and given offers."""
+    eligible, _ = select(table, params["segment"])
+
+    def offered(rows: pd.Series) -> pd.DataFrame:
+        shap, values, used = explained(table, features, rows, pipeline, params, method, chunk_size)
+        customers = segment_customers(table, rows, shap, values, params["segment"])
+        return customers.assign(**{DRIVERS_FROM: DRIVER_SOURCES[used]})
+
+    price = design.pricing(table, params["segment"], offered)
+    return design.design(table, eligible, price, params["segment"], params["campaign"], False)
+
+
+def campaign_facts(plan: design.Design, params: dict[str, Any]) -> dict[str, Any]:
+    """The campaign's figures for the summary file and the workbook's description sheet."""
+    control_size = int((plan.customers[control.GROUP] == control.CONTROL).sum())
+    return writers.rounded(
+        {
+            "campaign": {"control_size": control_size},
+            "segment": {"size": len(plan.customers)},
+            **design.metrics(plan, params["segment"]),
+        }
+    )
 
 
 def output_table(table: pd.DataFrame, mask: pd.Series, excluded: pd.DataFrame) -> pd.DataFrame:
@@ -138,9 +168,11 @@ def write_output(
     tables: tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.DataFrame],
     removed: list[dict[str, Any]],
     params: dict[str, Any],
+    facts: dict[str, Any],
 ) -> list[Path]:
-    """Write every customer to output and the segment to its second table; the files written.
-    tables: (score_table rows, segment mask, segment_customers rows, every model input row)."""
+    """Write every customer to output and the campaign's customers (the segment, then any
+    exploration arm) to its second table; the files written. tables: (score_table rows, segment
+    mask, the design's listed rows, every model input row); facts: campaign_facts."""
     table, mask, customers, features = tables
     if output_format == "csv":
         every = output_table(table, mask, scoring.excluded_customers(removed))
@@ -150,15 +182,12 @@ def write_output(
     language = params["report"]["language"]
     every = export.customers_sheet(table, mask.to_numpy(), removed, language)
     max_offers = params["segment"]["max_offers"]
+    customers = customers[customers[control.GROUP] != COMPARISON]  # nobody contacts them
     campaign = campaign_table(customers, table, features, max_offers, language)
     if output_format == "xlsx":  # as the segment stage's campaign.xlsx, then every customer
         act, held_out = workbook.split(campaign, customers[control.GROUP], language)
-        facts = {
-            "campaign": {"control_size": len(held_out)},
-            "segment": {"size": len(customers)},
-            "versions": locked_versions(),
-        }
-        sheets = workbook.sheets(act, held_out, workbook.about(act, facts, language), language)
+        about = workbook.about(act, {**facts, "versions": locked_versions()}, language)
+        sheets = workbook.sheets(act, held_out, about, language)
         export.write_xlsx({**sheets, say(export.SHEETS["customers"], language): every}, output)
         return [output]
     export.write_csv_ru(every, output)  # the segment table with its group column
@@ -228,21 +257,30 @@ def predict(
         drift = training_drift(features, spec)
     with phase(timings, "model"):
         proba = scoring.predict_in_chunks(model, features, chunk_size, n_jobs)
-    with phase(timings, "drivers"):
+    with phase(timings, "drivers_offers"):  # the control group gets no offer
         table = score_table(merged, features, proba)
-        mask, shap, values, method = segment_drivers(
-            table, features, pipeline, params, drivers, chunk_size
-        )
-    with phase(timings, "offers"):
-        customers = segment_customers(table, mask, shap, values, params["segment"])
-        customers = control.with_groups(customers, params["campaign"])  # no offer for control
-        customers[DRIVERS_FROM] = DRIVER_SOURCES[method]
+        plan = campaign_design(table, features, pipeline, params, drivers, chunk_size)
+        mask, facts = plan.mask, campaign_facts(plan, params)
     removed = quality["removed_customers"]["items"]
     counts = {"customers": len(table), "excluded": len(removed), "segment": int(mask.sum())}
+    e = facts["economics"]
+    entry.log.info(
+        "predict: campaign: %d contacted, cost %.2f, expected gain %.2f, net %.2f; pays off "
+        "from a drop of the decline rate of %s points",
+        e["contacted"],
+        e["expected_cost"],
+        e["expected_gain"],
+        e["expected_net_profit"],
+        workbook.points(e["break_even_drop"], "en"),
+    )
     with phase(timings, "write"), writers.together():  # the tables and summary, or none
-        frames = (table, mask, customers, features)
-        written = write_output(output_format, output, frames, removed, params)
-        writers.write_json({**counts, "drift": drift}, summary_file(output))
+        frames = (table, mask, plan.listed, features)
+        written = write_output(output_format, output, frames, removed, params, facts)
+        summary: dict[str, Any] = {
+            **counts,
+            **{k: facts[k] for k in ("economics", "exploration") if k in facts},
+        }
+        writers.write_json({**summary, "drift": drift}, summary_file(output))
     entry.log.info(
         "predict: %d customers scored, %d excluded, %d in the segment -> %s",
         len(table),
@@ -251,11 +289,12 @@ def predict(
         ", ".join(map(str, written)),
     )
     if timings_file:
+        used = set(plan.listed[DRIVERS_FROM].dropna())
         run = {
             "phases": timings,
             "customers": len(table),
             "excluded": len(removed),
             "segment": int(mask.sum()),
-            "drivers": method,
+            "drivers": "+".join(k for k, v in DRIVER_SOURCES.items() if v in used) or drivers,
         }
         writers.write_text(json.dumps(run, indent=2) + "\n", timings_file)

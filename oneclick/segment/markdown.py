@@ -41,13 +41,20 @@ PHRASES: dict[str, dict[str, Any]] = {
         "`reports/segment_profile.csv`, графики в `plots/segment/`.",
         "offers": "## Предложения", "offer": "предложение",
         "found": "Как подобраны: {sources}. Клиентов без предложения: {n}.",
-        "top": "## Главные клиенты по ожидаемой прибыли под риском",
+        "top": "## Главные клиенты по ожидаемой чистой прибыли предложений",
         "top_columns": ["id", "вероятность", "прибыль, у.е. в месяц",
-                        "ожидаемая прибыль под риском, у.е. в месяц", "предложения"],
+                        "ожидаемая прибыль под риском, у.е. в месяц",
+                        "ожидаемая чистая прибыль, у.е.", "предложения"],
         "outside": "## Кто не вошёл и почему",
         "below_threshold": "- вероятность снижения ниже порога: {n} клиентов;",
         "below_profit": "- прибыль ниже порога: {n} клиентов;",
         "below_promo": "- доля акционных покупок ниже порога: {n} клиентов;",
+        "not_paying": "- предложения не окупаются (ожидаемая чистая прибыль не больше нуля): {n} "
+        "клиентов с вероятностью не ниже порога;",
+        "over_budget": "- не хватило бюджета (`segment.economics.budget`): {n} клиентов;",
+        "net_rule": "- ожидаемая чистая прибыль предложений положительна (выигрыш за "
+        "{h} мес. больше их стоимости){budget}.",
+        "budget": ", пока стоимость не превысит бюджет {x} у.е.",
         "removed": "- не оценены, исключены при очистке данных: {what}.",
         "none": "никто",
         "advice": "## Рекомендации",
@@ -83,13 +90,20 @@ PHRASES: dict[str, dict[str, Any]] = {
         "`reports/segment_profile.csv`, plots in `plots/segment/`.",
         "offers": "## Offers", "offer": "offer",
         "found": "How they were found: {sources}. Customers without an offer: {n}.",
-        "top": "## Top customers by expected profit at risk",
+        "top": "## Top customers by the offers' expected net profit",
         "top_columns": ["id", "probability", "profit, c.u. per month",
-                        "expected profit at risk, c.u. per month", "offers"],
+                        "expected profit at risk, c.u. per month", "expected net profit, c.u.",
+                        "offers"],
         "outside": "## Who is not in it, and why",
         "below_threshold": "- probability of decline below the threshold: {n} customers;",
         "below_profit": "- profit below the cut: {n} customers;",
         "below_promo": "- share of promo purchases below the minimum: {n} customers;",
+        "not_paying": "- the offers do not pay (expected net profit not above zero): {n} "
+        "customers at or above the probability threshold;",
+        "over_budget": "- over the budget (`segment.economics.budget`): {n} customers;",
+        "net_rule": "- the offers' expected net profit is positive (the gain over {h} months "
+        "exceeds their cost){budget}.",
+        "budget": ", until the cost reaches the budget of {x} c.u.",
         "removed": "- not scored, removed by the cleaning rules: {what}.",
         "none": "none",
         "advice": "## Recommendations",
@@ -129,6 +143,8 @@ OUTSIDE = (  # phrase key, metrics key of not_selected
     ("below_threshold", "probability_below_threshold"),
     ("below_profit", "profit_below_cut"),
     ("below_promo", "promo_share_below_minimum"),
+    ("not_paying", "net_profit_not_positive"),
+    ("over_budget", "over_budget"),
 )
 
 
@@ -161,6 +177,7 @@ def facts(m: dict[str, Any], language: str) -> dict[str, Any]:
             percent(c["probability"], lang),
             money(c["profit"], lang),
             money(c["expected_profit_at_risk"], lang),
+            money(c.get("expected_net_profit"), lang),
             offer_names(c["offer_codes"], lang),
         ]
         for c in m["top_customers"]
@@ -168,12 +185,16 @@ def facts(m: dict[str, Any], language: str) -> dict[str, Any]:
     by_driver = sorted(m["top_decline_driver"].items(), key=lambda item: (-item[1], item[0]))
     by_code = sorted(m["offers"]["by_code"].items(), key=lambda item: (-item[1], item[0]))
     outside = m.get("not_selected", {})
-    rules_lines = [
-        t["threshold"].format(x=fraction(rules["threshold"], lang)),
-        t["profit"].format(
-            x=money(rules["profit_cut"], lang), q=percent(rules["profit_quantile"], lang)
-        ),
-    ] + ([t["promo"].format(x=fraction(promo, lang))] if promo is not None else [])
+    rules_lines = [t["threshold"].format(x=fraction(rules["threshold"], lang))]
+    if rules["profit_cut"] is not None:
+        q = percent(rules["profit_quantile"], lang)
+        rules_lines.append(t["profit"].format(x=money(rules["profit_cut"], lang), q=q))
+    if promo is not None:
+        rules_lines.append(t["promo"].format(x=fraction(promo, lang)))
+    if "economics" in m:
+        e = m["economics"]
+        budget = "" if e["budget"] is None else t["budget"].format(x=money(e["budget"], lang))
+        rules_lines.append(t["net_rule"].format(h=f"{e['horizon_months']:g}", budget=budget))
     return {
         "rules": rules_lines,
         "carry": t["carry"].format(
@@ -227,5 +248,8 @@ def render(m: dict[str, Any], language: str = "en") -> str:
     lines += (
         [*segment_section(m), ""] if "campaign" in m else []
     )  # oneclick/campaign/segment_text.py
+    if "exploration" in m:
+        title = formats.say(workbook.WORDS["exploration"], language)
+        lines += [f"## {title}", "", workbook.exploration_line(m["exploration"], language), ""]
     lines += [t["advice"], "", f["first"], *f["curve"]]
     return "\n".join([*lines, t["rescore"], ""])

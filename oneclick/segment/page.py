@@ -67,6 +67,20 @@ WORDS = {  # (ru, en): what the page adds to the Markdown report's phrases
                    "<code>data/segment/campaign.csv</code> (Russian-locale CSV: `;`, decimal "
                    "comma)."),
     "capt_value_curve": ("Кривая ценности с отмеченным сегментом", "Value curve, segment marked"),
+    "capt_net_profit_curve": ("Чистая прибыль кампании по числу клиентов",
+                              "Campaign net profit by customers contacted"),
+    "net_note": ("Сколько клиентов взять: клиенты по убыванию ожидаемой чистой прибыли "
+                 "(выигрыш минус стоимость их предложений); кривая достигает максимума там, где "
+                 "следующий клиент уже не окупает своё предложение. Сегмент — клиенты с "
+                 "вероятностью снижения не ниже порога и положительной чистой прибылью; его "
+                 "точка ниже кривой на столько, сколько по допущению принесли бы клиенты с "
+                 "меньшим риском (проверить это допущение — дело исследовательской группы).",
+                 "How many customers to contact: customers by expected net profit (gain minus "
+                 "the cost of their offers); the curve peaks where the next customer no longer "
+                 "pays for their offer. The segment: customers at or above the probability "
+                 "threshold with a positive net profit; its point sits below the curve by what "
+                 "lower-risk customers would bring under the assumption (which the exploration "
+                 "arm tests)."),
     "capt_top_drivers": ("Главная причина снижения у клиентов сегмента",
                          "Strongest decline driver in the segment"),
     "capt_profile": ("{name}: сегмент и остальные", "{name}: segment vs the rest"),
@@ -159,8 +173,13 @@ def render(
     pictures = {
         k: _figure(p, _caption(k, lang), k.startswith("profile_")) for k, p in images.items()
     }
-    why = "".join(v for k, v in pictures.items() if k != "value_curve")
+    curves = ("net_profit_curve", "value_curve")
+    why = "".join(v for k, v in pictures.items() if k not in curves)
     escaped = {key: [[_e(v) for v in row] for row in f[key]] for key in ("figures", "highlights")}
+    exploration = [
+        f"<h2>{_e(say(workbook.WORDS['exploration'], lang))}</h2>",
+        f"<p>{_code(_e(workbook.exploration_line(m['exploration'], lang)))}</p>",
+    ] if "exploration" in m else []  # fmt: skip
     top_head = [*t["top_columns"][:4], say(WORDS["reasons"], lang), say(WORDS["offers_of"], lang)]
     body = [
         f"<h1>{_e(say(WORDS['title'], lang))}</h1>",
@@ -177,6 +196,9 @@ def render(
         ),
         f"<p>{_e(t['means'].split(';')[0])}.</p>",
         f"<h2>{_e(say(WORDS['curve'], lang))}</h2>",
+        pictures.get("net_profit_curve", ""),
+        f"<p>{_e(say(WORDS['net_note'], lang))}</p>",
+        *exploration,
         pictures.get("value_curve", ""),
         f"<p>{_e(say(WORDS['curve_note'], lang))}</p>",
         _list(f["curve"]),

@@ -1,5 +1,6 @@
-"""Plots of the `segment` stage, labelled in report.language from the vocabulary: the value curve
-with the segment's cut marked, the strongest decline drivers, the segment's profile vs the rest.
+"""Plots of the `segment` stage, labelled in report.language from the vocabulary: the net-profit
+curve and the value curve with the segment marked, the strongest decline drivers, the segment's
+profile vs the rest.
 
 Every text a plot shows is TEXT (by `say`) or a vocabulary name; tests read each figure's texts
 and check them for code names.
@@ -39,6 +40,15 @@ TEXT = {  # (ru, en)
     "drivers_title": ("Главная причина снижения у клиентов сегмента",
                       "Strongest decline driver of segment customers"),
     "customers": ("клиентов сегмента", "segment customers"),
+    "net_title": ("Чистая прибыль кампании: сколько клиентов взять",
+                  "Campaign net profit: how many customers to contact"),
+    "net": ("ожидаемая чистая прибыль", "expected net profit"),
+    "gain": ("ожидаемый выигрыш", "expected gain"),
+    "cost": ("стоимость предложений", "cost of the offers"),
+    "chosen": ("сегмент: {n} клиентов, {net} у.е.", "segment: {n} customers, {net} c.u."),
+    "money": ("у.е. за {h} мес. (допущение об эффекте)", "c.u. over {h} months (assumed effect)"),
+    "by_net": ("доля клиентов по убыванию чистой прибыли, %",
+               "share of customers, by expected net profit, %"),
 }  # fmt: skip
 
 
@@ -59,6 +69,29 @@ def plot_value_curve(curve: pd.DataFrame, segment: dict[str, Any], language: str
     axis.set_ylabel(say(TEXT["reached"], language))
     axis.set_title(say(TEXT["curve_title"], language))
     axis.legend(loc="lower right")
+    return figure
+
+
+def plot_net_curve(curve: pd.DataFrame, m: dict[str, Any], language: str) -> Figure:
+    """Cumulative expected gain, cost and net profit of contacting the top share of customers
+    by expected net profit; the segment (before its control group is set aside) marked."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 5))
+    x = 100 * curve["share_contacted"]
+    for key, column in (("net", "expected_net_profit"), ("gain", "expected_gain"),
+                        ("cost", "expected_cost")):  # fmt: skip
+        axis.plot(x, curve[column], label=say(TEXT[key], language))
+    segment = m["segment"]
+    net = m["economics"]["segment_net_profit"]  # everyone contacted, as on the curve
+    shown = number(net, 0, language)
+    axis.scatter([100 * segment["share_of_customers"]], [net], color="tab:red", zorder=3,
+                 label=say(TEXT["chosen"], language, n=segment["size"], net=shown))  # fmt: skip
+    axis.axhline(0, color="grey", linewidth=0.8)
+    axis.set_xlabel(say(TEXT["by_net"], language))
+    axis.set_ylabel(say(TEXT["money"], language, h=f"{m['economics']['horizon_months']:g}"))
+    axis.set_title(say(TEXT["net_title"], language))
+    axis.legend(loc="upper left")
     return figure
 
 
@@ -108,14 +141,16 @@ def plot_profile(table: pd.DataFrame, mask: pd.Series, feature: str, language: s
 def save_plots(
     table: pd.DataFrame,
     mask: pd.Series,
-    curve: pd.DataFrame,
+    curves: tuple[pd.DataFrame, pd.DataFrame],
     metrics: dict,
     features: list[str],
     language: str,
 ) -> dict[str, Path]:
-    """Write the segment's plots; {what: path} for the campaign page, in the page's order."""
+    """Write the segment's plots; {what: path} for the campaign page, in the page's order.
+    curves: the value curve and the net-profit curve."""
     figures = {
-        "value_curve": plot_value_curve(curve, metrics["segment"], language),
+        "net_profit_curve": plot_net_curve(curves[1], metrics, language),
+        "value_curve": plot_value_curve(curves[0], metrics["segment"], language),
         "top_drivers": plot_drivers(metrics["top_decline_driver"], language),
         **{f"profile_{f}": plot_profile(table, mask, f, language) for f in features},
     }

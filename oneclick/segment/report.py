@@ -14,6 +14,7 @@ import pandas as pd
 
 from oneclick.campaign.control import treated
 from oneclick.data.contract import ID
+from oneclick.segment.economics import NET
 from oneclick.segment.offers import SOURCES
 
 
@@ -70,7 +71,7 @@ def build_metrics(
         "not_selected": outside or {},
         "removed_by_cleaning": removed or {},
         "top_customers": top[
-            [ID, "probability", "profit", "expected_profit_at_risk", "offer_codes"]
+            [ID, "probability", "profit", "expected_profit_at_risk", NET, "offer_codes"]
         ].to_dict("records"),
     }
 
@@ -80,6 +81,7 @@ FIGURES = {
     "segment": ("size", "share_of_customers", "expected_profit_at_risk_total",
                 "share_of_expected_profit_at_risk"),
     "campaign": ("min_detectable_drop", "size_needed"),
+    "economics": ("expected_cost", "expected_gain", "expected_net_profit", "break_even_drop"),
     "calibration_above_threshold": ("mean_probability", "observed_decline_rate"),
 }  # fmt: skip
 

@@ -45,9 +45,13 @@ def customer_table(scores: pd.DataFrame, merged: pd.DataFrame) -> pd.DataFrame:
 
 
 def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict[str, Any]]:
-    """Segment membership and the rules with the profit cut they imply."""
-    cut = float(table[PROFIT].quantile(params["profit_quantile"]))
-    mask = (table[PROBABILITY] >= params["threshold"]) & (table[PROFIT] >= cut)
+    """Who may enter the segment (economics.choose picks among them) and the rules with the
+    profit cut they imply (None when profit_quantile is off)."""
+    quantile = params["profit_quantile"]
+    cut = None if quantile is None else float(table[PROFIT].quantile(quantile))
+    mask = table[PROBABILITY] >= params["threshold"]
+    if cut is not None:
+        mask &= table[PROFIT] >= cut
     if params["min_promo_share"] is not None:
         mask &= table["promo_share"] >= params["min_promo_share"]
     if mask.any() and not table.loc[mask, PROFIT].gt(0).any():
@@ -61,10 +65,9 @@ def select(table: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.Series, dict
 
 def not_selected(table: pd.DataFrame, rules: dict[str, Any]) -> dict[str, int]:
     """Customers failing each selection rule (one customer may fail several)."""
-    out = {
-        "probability_below_threshold": int((table[PROBABILITY] < rules["threshold"]).sum()),
-        "profit_below_cut": int((table[PROFIT] < rules["profit_cut"]).sum()),
-    }
+    out = {"probability_below_threshold": int((table[PROBABILITY] < rules["threshold"]).sum())}
+    if rules["profit_cut"] is not None:
+        out["profit_below_cut"] = int((table[PROFIT] < rules["profit_cut"]).sum())
     if rules["min_promo_share"] is not None:
         low = table["promo_share"] < rules["min_promo_share"]
         out["promo_share_below_minimum"] = int(low.sum())

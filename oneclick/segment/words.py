@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from oneclick.data.contract import ID, PROFIT
+from oneclick.segment.economics import NET
 from oneclick.segment.selection import AT_RISK, PROBABILITY
 from oneclick.text import vocabulary as vocab
 from oneclick.text.formats import say
@@ -91,6 +92,8 @@ def campaign_table(
         vocab.label(PROFIT, language): customers[PROFIT].round(2).to_numpy(),
         vocab.label(AT_RISK, language): customers[AT_RISK].round(2).to_numpy(),
     }
+    if NET in customers:  # the offers' expected gain minus their cost (segment/economics.py)
+        out[vocab.label(NET, language)] = customers[NET].astype(float).round(2).to_numpy()
     if "group" in customers:  # the control group gets no offer (oneclick/campaign/control.py)
         pick = 0 if language == "ru" else 1
         out[vocab.label("group", language)] = [vocab.GROUPS[g][pick] for g in customers["group"]]

@@ -18,7 +18,7 @@ from oneclick.core import paths, provenance
 from oneclick.data.contract import ID, PROFIT
 from oneclick.segment.selection import AT_RISK, PROBABILITY
 from oneclick.text import vocabulary as vocab
-from oneclick.text.formats import count, say
+from oneclick.text.formats import count, money, number, percent, say
 
 SHEETS = {
     "act": ("Кампания", "Campaign"),
@@ -42,6 +42,40 @@ WORDS = {  # (ru, en)
         "version: `{model}`.",
     ),
     "versions": ("Период и версии", "Period and versions"),
+    "economics": ("Экономика кампании", "Campaign economics"),
+    "economics_text": (
+        "Связаться с {n} клиентами стоит {cost} у.е.; ожидаемый выигрыш {gain} у.е. за {h} мес., "
+        "ожидаемая чистая прибыль {net} у.е. Это допущение, пока `oneclick outcomes` не измерит "
+        "эффект: предложения удержат {effect} тех, чья активность снизилась бы (доля снижения "
+        "активности у получивших предложение упадёт на {drop} п.п.). Кампания окупается, если "
+        "предложения снизят долю снижения активности хотя бы на {even} п.п.",
+        "Contacting {n} customers costs {cost} c.u.; the expected gain is {gain} c.u. over {h} "
+        "months, the expected net profit {net} c.u. That is an assumption until `oneclick "
+        "outcomes` measures the effect: the offers keep {effect} of the customers whose "
+        "activity would decline (the contacted customers' decline rate falls by {drop} points). "
+        "The campaign pays off if the offers cut the decline rate by at least {even} points.",
+    ),
+    "exploration": ("Исследовательская группа", "Exploration arm"),
+    "exploration_on": (
+        "Кроме сегмента предложение получают {n} из {pool} клиентов с меньшим риском "
+        "(вероятность снижения ниже порога), выбранные случайно: так следующий период покажет, "
+        "зависит ли отклик от риска. Стоимость {cost} у.е.; сравнение с остальными {rest} "
+        "заметит снижение доли снижения активности не меньше чем на {mde} п.п. (по допущению "
+        "ожидается {drop} п.п.).",
+        "Besides the segment, {n} of the {pool} lower-risk customers (probability of decline "
+        "below the threshold), drawn at random, get an offer, so that next period tells whether "
+        "the response depends on risk. It costs {cost} c.u.; against the other {rest} it "
+        "detects a drop of the decline rate of at least {mde} points ({drop} expected under "
+        "the assumption).",
+    ),
+    "exploration_off": (
+        "Выключена (`segment.exploration_share`): при доле {share} ({n} из {pool} клиентов с "
+        "меньшим риском) она стоила бы {cost} у.е. и заметила бы снижение доли снижения "
+        "активности не меньше чем на {mde} п.п., а по допущению ожидается {drop} п.п.",
+        "Off (`segment.exploration_share`): at a share of {share} ({n} of the {pool} "
+        "lower-risk customers) it would cost {cost} c.u. and detect a drop of the decline rate "
+        "of at least {mde} points, where {drop} are expected under the assumption.",
+    ),
     "unknown": ("неизвестна", "unknown"),
     "what": ("Что", "What"),
     "meaning": ("Значение", "Meaning"),
@@ -81,6 +115,12 @@ MEANINGS = {  # a column header (its pattern) -> what it means
         "прибыль × вероятность снижения: сколько магазин может потерять",
         "profit × probability of decline: what the store may lose",
     ),
+    "expected_net_profit": (
+        "ожидаемый выигрыш от предложений за горизонт кампании минус их стоимость (допущение "
+        "об эффекте: лист «Описание»)",
+        "the offers' expected gain over the campaign's horizon minus their cost (an assumed "
+        "effect: sheet «About»)",
+    ),
     "allow_messages": (
         "можно ли отправлять клиенту сообщения",
         "whether the customer may be sent messages",
@@ -118,7 +158,8 @@ def split(
 
 def header_key(column: str, language: str) -> str | None:
     """The MEANINGS key of a campaign header ("Предложение 2" -> "offer"), None if unknown."""
-    for key in (PROBABILITY, "profit", AT_RISK, "allow_messages", "favourite_category"):
+    for key in (PROBABILITY, "profit", AT_RISK, "expected_net_profit", "allow_messages",
+                "favourite_category"):  # fmt: skip
         if column == vocab.label(key, language):
             return key
     if column == ID:
@@ -134,12 +175,50 @@ def header_key(column: str, language: str) -> str | None:
     return None
 
 
+def points(x: float | None, language: str) -> str:
+    """A drop of a rate (0.091) in percentage points ("9,1"); "—" when there is none."""
+    return "—" if x is None else number(100 * x, 1, language)
+
+
+def economics_line(e: dict[str, Any], language: str) -> str:
+    """Cost, expected gain and net profit, the assumed effect and the break-even effect."""
+    return say(
+        WORDS["economics_text"],
+        language,
+        n=count(e["contacted"]),
+        cost=money(e["expected_cost"], language),
+        gain=money(e["expected_gain"], language),
+        net=money(e["expected_net_profit"], language),
+        h=f"{e['horizon_months']:g}",
+        effect=percent(e["assumed_effect_mean"], language),
+        drop=points(e["assumed_drop"], language),
+        even=points(e["break_even_drop"], language),
+    )
+
+
+def exploration_line(x: dict[str, Any], language: str) -> str:
+    """The exploration arm: its size, cost and what it detects (or would, when off)."""
+    return say(
+        WORDS["exploration_on" if x["on"] else "exploration_off"],
+        language,
+        n=count(x["size"]),
+        pool=count(x["pool_size"]),
+        rest=count(x["pool_size"] - x["size"]),
+        share=percent(x["share"], language),
+        cost=money(x["expected_cost"], language),
+        mde=points(x["min_detectable_drop"], language),
+        drop=points(x["assumed_drop"], language),
+    )
+
+
 def lines(m: dict[str, Any], language: str) -> list[str]:
-    """The page's and the report's first lines: the control group (when there is one), then
-    the period and the versions."""
+    """The page's and the report's first lines: the control group (when there is one), the
+    campaign's economics (when known), then the period and the versions."""
     v, unknown = m.get("versions", {}), say(WORDS["unknown"], language)
     data, model = v.get("data") or unknown, v.get("model") or unknown
     out = [say(WORDS["period"], language, data=data, model=model)]
+    if "economics" in m:
+        out.insert(0, economics_line(m["economics"], language))
     if "campaign" in m:
         n, total = count(m["campaign"]["control_size"]), count(m["segment"]["size"])
         out.insert(0, say(WORDS["control"], language, n=n, total=total))
@@ -150,9 +229,15 @@ def about(act: pd.DataFrame, m: dict[str, Any], language: str) -> pd.DataFrame:
     """The description sheet: period, versions, whom to contact and whom not, the consent rule,
     how success is measured, then what each column of the campaign sheet means."""
     *control, period = lines(m, language)
+    economics = [(say(WORDS["economics"], language), control.pop())] if "economics" in m else []
+    if "exploration" in m:
+        economics.append(
+            (say(WORDS["exploration"], language), exploration_line(m["exploration"], language))
+        )
     rows = [
         (say(WORDS["versions"], language), period),
         *((say(SHEETS["control"], language), text) for text in control),
+        *economics,
         (
             say(WORDS["to_contact"], language),
             say(WORDS["to_contact_text"], language, sheet=say(SHEETS["act"], language), n=len(act)),

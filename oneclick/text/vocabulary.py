@@ -102,6 +102,9 @@ TERMS: dict[str, Term] = {
     "expected_profit_at_risk": Term(
         "ожидаемая прибыль под риском", "expected profit at risk", "profit", 2
     ),
+    "expected_net_profit": Term(
+        "ожидаемая чистая прибыль от предложений", "expected net profit of the offers", "money", 2
+    ),
     "group": Term("группа кампании", "campaign group"),
 }
 
@@ -155,6 +158,7 @@ CHANNELS = {  # params.yaml segment.offers[].channel: how an offer reaches the c
 GROUPS = {
     "treatment": ("получает предложение", "gets the offer"),
     "control": ("контроль: без предложения", "control: no offer"),
+    "exploration": ("исследование: получает предложение", "exploration: gets the offer"),
 }
 
 

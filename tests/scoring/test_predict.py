@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import resource
 import shutil
 import signal
@@ -248,7 +249,8 @@ def test_scoring_the_pipeline_input_lists_every_customer(
     in_segment = scores.loc[scores["in_segment"] == True, ID]  # noqa: E712  (True/False/NaN)
     segment = pd.read_csv(predict.segment_file(sample_scores))
     assert len(segment) > 0 and sorted(segment[ID]) == sorted(in_segment)
-    assert segment[AT_RISK].is_monotonic_decreasing
+    assert segment["expected_net_profit"].is_monotonic_decreasing  # the design's order
+    assert (segment["expected_net_profit"] > 0).all()  # the segment: the net-profit peak
     treated = segment["group"] == "treatment"  # drawn as the segment stage draws it
     assert 0 < (~treated).sum() < treated.sum()
     assert (
@@ -256,6 +258,11 @@ def test_scoring_the_pipeline_input_lists_every_customer(
         and segment["offer_codes"][treated].notna().all()
     )
     assert segment.loc[~treated, "offer_codes"].isna().all()  # the control group: no offer
+    economics = json.loads(predict.summary_file(sample_scores).read_text())["economics"]
+    assert economics["contacted"] == treated.sum()  # the control group costs nothing
+    cost = segment.loc[treated, "expected_cost"].sum()
+    assert economics["expected_cost"] == pytest.approx(cost, abs=0.01)
+    assert 0 < economics["break_even_drop"] < economics["assumed_drop"]
 
 
 def test_test_customers_get_the_probabilities_evaluate_gave_them(
@@ -337,6 +344,10 @@ def test_spreadsheet_formats_hold_the_same_tables_in_words(
     assert campaign[ID].tolist() == segment[ID].tolist()
     for table in (everyone, campaign):
         assert untranslated(cells(table)) == [], untranslated(cells(table))
+    about = read_xlsx(written["xlsx"], "Описание").set_index("Что")["Значение"]
+    economics = json.loads(predict.summary_file(sample_scores).read_text())["economics"]
+    points = f"{100 * economics['break_even_drop']:.1f}".replace(".", ",")
+    assert f"хотя бы на {points} п.п." in about["Экономика кампании"]  # same as the summary
 
 
 def test_broken_input_gets_its_error_line_and_no_progress_lines(

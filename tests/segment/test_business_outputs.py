@@ -16,7 +16,7 @@ import pytest
 
 from oneclick.core import writers
 from oneclick.data.contract import FEATURES, ID, PROFIT
-from oneclick.segment import export, markdown, page, plots, shap_plots
+from oneclick.segment import design, economics, export, markdown, page, plots, shap_plots
 from oneclick.segment import report as report
 from oneclick.segment import selection as sg
 from oneclick.segment.words import campaign_table, driver_words
@@ -36,6 +36,9 @@ OFFERS = [
 ]  # fmt: skip
 PARAMS = {
     "threshold": 0.5, "profit_quantile": 0.3, "min_promo_share": None, "drivers_listed": 2,
+    "economics": {"horizon_months": 3, "budget": None, "cost_per_contact": 0.02,
+                  "cost_per_redemption": 0.6, "redemption_rate": 0.3, "effect": 0.1},
+    "exploration_share": 0.0,
     "max_offers": 2, "offers": OFFERS,
     "fallback_offer": {"code": "category_coupon", "channel": "site",
                        "text": "Купон ({favourite_category})"},
@@ -76,21 +79,25 @@ def built() -> dict:
     merged = merged_rows(n)
     merged["favourite_category"] = ["Кухонная посуда", "Товары для детей", "Домашний текстиль"] * 4
     table = sg.customer_table(scores(np.linspace(0.2, 0.95, n).tolist()), merged)
-    mask, rules = sg.select(table, PARAMS)
+    eligible, rules = sg.select(table, PARAMS)
     rows = {i: {"promo_share": 0.3, "marketing_6m": 0.1 * (i % 3), "favourite_category": 0.05}
             for i in table[ID]}  # fmt: skip
     shap = shap_frame(rows)
     values = table.set_index(ID)[FEATURES]
-    customers = sg.segment_customers(table, mask, shap, values, PARAMS)
+    offered = sg.segment_customers(table, eligible | True, shap, values, PARAMS)
+    price = design.pricing(table, PARAMS, lambda rows: offered)
+    plan = design.design(table, eligible, price, PARAMS, {"control_share": 0.0, "seed": 1})
+    mask, customers = plan.mask, plan.customers
     curve = sg.value_curve(table, PARAMS["value_curve_points"])
+    net_curve = economics.net_curve(price(eligible | True), PARAMS["value_curve_points"])
     metrics = report.build_metrics(
         rules, sg.summary(table[mask], n), sg.summary(table, n), customers, curve,
-        sg.profile(table, mask, FEATURES), FEATURES, PARAMS, sg.not_selected(table, rules),
-        {"zero_revenue": 2},
-    )  # fmt: skip
+        sg.profile(table, mask, FEATURES), FEATURES, PARAMS,
+        sg.not_selected(table, rules) | plan.left_out, {"zero_revenue": 2},
+    ) | design.metrics(plan, PARAMS)  # fmt: skip
     metrics = writers.rounded(metrics)
     return {"table": table, "mask": mask, "customers": customers, "values": values,
-            "metrics": metrics, "curve": curve}  # fmt: skip
+            "metrics": metrics, "curve": curve, "net_curve": net_curve}  # fmt: skip
 
 
 def test_drivers_in_words_place_the_customer_among_everyone() -> None:
@@ -127,7 +134,8 @@ def test_english_report_names_features_in_english(built) -> None:
 
 def test_page_is_self_contained(built, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(plots, "PLOTS", tmp_path)  # never the working tree's plots/
-    images = plots.save_plots(built["table"], built["mask"], built["curve"], built["metrics"],
+    curves = (built["curve"], built["net_curve"])
+    images = plots.save_plots(built["table"], built["mask"], curves, built["metrics"],
                               ["promo_share", "favourite_category"], "ru")  # fmt: skip
     campaign = campaign_table(built["customers"], built["table"], built["values"], 2, "ru")
     html = page.render(built["metrics"], campaign, images, EVERY_OFFER, "ru")
@@ -143,6 +151,7 @@ def test_page_is_self_contained(built, tmp_path: Path, monkeypatch) -> None:
 def test_plot_labels_are_russian_names(built) -> None:
     figures = [
         plots.plot_value_curve(built["curve"], built["metrics"]["segment"], "ru"),
+        plots.plot_net_curve(built["net_curve"], built["metrics"], "ru"),
         plots.plot_drivers({"promo_share": 3, "minutes_trend": 1}, "ru"),
         plots.plot_profile(built["table"], built["mask"], "promo_share", "ru"),
         plots.plot_profile(built["table"], built["mask"], "favourite_category", "ru"),
@@ -155,7 +164,7 @@ def test_plot_labels_are_russian_names(built) -> None:
     spec = {"ordinal": {"service_type": ["стандарт", "премиум"], "allow_messages": ["нет", "да"]},
             "nominal": ["favourite_category"]}  # fmt: skip
     figures.append(shap_plots.plot_beeswarm(values, np.zeros(1), data, spec, 0, "log_odds", "ru"))
-    assert figures[2].axes[0].get_xlabel() == "Доля акционных покупок, %"
+    assert figures[3].axes[0].get_xlabel() == "Доля акционных покупок, %"
     for figure in figures:
         texts = " | ".join(figure_texts(figure))
         assert untranslated(texts) == [], (untranslated(texts), texts)
@@ -203,8 +212,8 @@ def test_campaign_export_reads_back_and_is_byte_stable(built, tmp_path, monkeypa
     risk_column = "Ожидаемая прибыль под риском, у.е. в месяц"
     first = [ID, "Вероятность снижения активности, %", "Прибыль, у.е. в месяц", risk_column]
     assert campaign.columns[:4].tolist() == first
-    risk = campaign[risk_column]
-    assert risk.is_monotonic_decreasing
+    net = campaign["Ожидаемая чистая прибыль от предложений, у.е."]  # the fifth: the rank
+    assert net.is_monotonic_decreasing and (net > 0).all()
     assert untranslated(cells(campaign)) == [], untranslated(cells(campaign))
     export.write_csv_ru(campaign, tmp_path / "campaign.csv")
     export.write_xlsx({"Кампания": campaign}, tmp_path / "a.xlsx")

@@ -14,7 +14,7 @@ import yaml
 
 from oneclick.core.errors import DataError
 from oneclick.data.contract import FEATURES, ID, PROFIT
-from oneclick.segment import markdown
+from oneclick.segment import design, markdown
 from oneclick.segment import offers as of
 from oneclick.segment import report as report
 from oneclick.segment import selection as sg
@@ -33,6 +33,9 @@ OFFERS = [
 FALLBACK = {"code": "category_coupon", "channel": "site", "text": "Coupon in {favourite_category}"}
 PARAMS = {
     "threshold": 0.7, "profit_quantile": 0.5, "min_promo_share": None, "drivers_listed": 2,
+    "economics": {"horizon_months": 3, "budget": None, "cost_per_contact": 0.02,
+                  "cost_per_redemption": 0.6, "redemption_rate": 0.3, "effect": 0.1},
+    "exploration_share": 0.0,
     "max_offers": 2, "offers": OFFERS, "fallback_offer": FALLBACK,
     "non_actionable": ["tenure_days", "service_errors"], "value_curve_points": 11,
     "report_contact_shares": [0.1, 0.5], "profile_highlights": 3, "profile_plots": 2,
@@ -314,14 +317,21 @@ def assert_report_made_of_metrics(text: str, metrics: dict[str, Any], language: 
 
 
 def build(table: pd.DataFrame, params: dict[str, Any]) -> tuple[dict, pd.DataFrame]:
-    mask, rules = sg.select(table, params)
+    """The segment stage's steps on a small table: eligibility, every customer's offers, the
+    design by net profit (no control group), the metrics."""
+    eligible, rules = sg.select(table, params)
     shap = shap_frame({i: {"promo_share": 0.1 * (i - 100)} for i in table[ID]})
-    customers = sg.segment_customers(table, mask, shap, table.set_index(ID)[FEATURES], params)
+    offered = sg.segment_customers(
+        table, eligible | True, shap, table.set_index(ID)[FEATURES], params
+    )
+    price = design.pricing(table, params, lambda rows: offered)
+    plan = design.design(table, eligible, price, params, {"control_share": 0.0, "seed": 1})
+    mask, customers = plan.mask, plan.customers
     metrics = report.build_metrics(
         rules, sg.summary(table[mask], len(table)), sg.summary(table, len(table)), customers,
         sg.value_curve(table, params["value_curve_points"]),
         sg.profile(table, mask, FEATURES), FEATURES, params,
-    )  # fmt: skip
+    ) | design.metrics(plan, params)  # fmt: skip
     return json.loads(json.dumps(metrics, default=float)), customers
 
 
@@ -371,12 +381,23 @@ def test_segment_outputs(reproduced_project: Path) -> None:
     assert offered.sum() == metrics["campaign"]["treatment_size"]
     assert (customers.loc[offered, "offer_codes"] != "").all(), "every treated customer: an offer"
     assert (customers.loc[~offered, "offer_codes"] == "").all(), "the control group gets none"
-    ranked = customers.sort_values([sg.AT_RISK, ID], ascending=[False, True], kind="mergesort")
-    assert customers[ID].tolist() == ranked[ID].tolist()
+    net = "expected_net_profit"  # the segment: by its offers' expected net profit, all > 0
+    ranked = customers.sort_values([net, ID], ascending=[False, True], kind="mergesort")
+    assert customers[ID].tolist() == ranked[ID].tolist() and (customers[net] > 0).all()
+    economics = metrics["economics"]  # totals over the contacted customers only
+    assert economics["contacted"] == offered.sum()
+    assert economics["expected_cost"] == pytest.approx(
+        customers.loc[offered, "expected_cost"].sum(), abs=0.01
+    )
+    assert economics["expected_gain"] == pytest.approx(
+        customers.loc[offered, "expected_gain"].sum(), abs=0.01
+    )
     scores = pd.read_csv(repo / "data/predictions/scores.csv")
     at_risk = scores.set_index(ID).loc[customers[ID], "probability"]
     assert (at_risk >= metrics["rules"]["threshold"]).all()
-    assert (customers[PROFIT] >= metrics["rules"]["profit_cut"]).all()
+    if metrics["rules"]["profit_cut"] is not None:
+        assert (customers[PROFIT] >= metrics["rules"]["profit_cut"]).all()
+    assert (repo / "plots/segment/net_profit_curve.png").exists()
     curve = pd.read_csv(repo / "plots/segment_data/value_curve.csv")
     assert curve["share_profit_at_risk"].is_monotonic_increasing
     assert curve["share_profit_at_risk"].iloc[[0, -1]].tolist() == [0.0, 1.0]
