@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 
 from oneclick.explain.decomposition import Unsupported, feature_blocks
 from oneclick.explain.path_explainer import PathExplainer
+from oneclick.model import cluster
 
 TREE_MODELS = (
     "DecisionTreeClassifier",
@@ -84,8 +85,6 @@ def sampled_shap(
     """(SHAP per feature, base value and model output per row, description) by
     path_explainer.PathExplainer: params n_paths for every row, n_paths_read for the rows
     `read` marks (those whose explanation is read), in batches over n_jobs threads."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from threadpoolctl import threadpool_limits
 
     seed, size = params["random_state"], params["background_size"]
@@ -103,7 +102,8 @@ def sampled_shap(
         per_batch = max(1, params["batch_elements"] // (n_paths * explainer.width))
         batches += [(rows[i : i + per_batch], n_paths) for i in range(0, len(rows), per_batch)]
     values, base, output = np.empty(x.shape), np.empty(len(x)), np.empty(len(x))
-    with threadpool_limits(1), ThreadPoolExecutor(params["n_jobs"]) as pool:  # kernels drop the GIL
+    # n_jobs threads (the kernels drop the GIL), or the Dask cluster's workers when one is given
+    with threadpool_limits(1), cluster.executor(params["n_jobs"]) as pool:
         results = pool.map(lambda b: explainer.explain(x.iloc[b[0]], b[1]), batches)
         for (rows, n_paths), (batch_values, batch_output) in zip(batches, results, strict=True):
             values[rows], output[rows] = batch_values, batch_output
