@@ -5,6 +5,7 @@ one-thread workers talking TCP, so every task and result is serialized as on a r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,19 +19,22 @@ from oneclick.model import cluster
 from oneclick.model.evaluation import fold_table
 from oneclick.model.persistence import dump_model
 from oneclick.scoring import artifacts as scoring
+from tests.conftest import clone_project, dvc, git
 from tests.explain.test_shap import PARAMS
 from tests.model.test_protocol_n_jobs import REPEATS, tiny_protocol
 
 
+def small_cluster() -> LocalCluster:
+    """Two one-thread workers in this process, talking TCP: every task and result is
+    serialized as on a real cluster, without starting a process."""
+    return LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+    )
+
+
 @pytest.fixture(scope="module")
 def local_cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp",
-        dashboard_address=None,
-    ) as local:
+    with small_cluster() as local:
         yield local
 
 
@@ -98,3 +102,19 @@ def test_an_unreachable_scheduler_is_one_error_line(monkeypatch) -> None:
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(DataError, match=r"ONECLICK_DASK_SCHEDULER=tcp://127\.0\.0\.1:9: cannot"):
         scoring.predict_in_chunks(None, pd.DataFrame({"a": [1.0]}), 1, 1)
+
+
+def test_evaluate_and_shap_stages_on_a_dask_cluster_reproduce_the_lock(
+    reproduced_project: Path, tmp_path: Path, scheduler, monkeypatch
+) -> None:
+    """`dvc repro -f` of evaluate and shap with ONECLICK_DASK_SCHEDULER set: the stages' own
+    processes send their work to the cluster, and every output keeps its md5 in dvc.lock."""
+    repo = clone_project(reproduced_project, tmp_path / "repo")
+    lock = (repo / "dvc.lock").read_bytes()
+    metrics = (repo / "metrics" / "evaluate.json").read_bytes()
+    monkeypatch.setenv(cluster.SCHEDULER_VARIABLE, scheduler)
+    result = dvc(["repro", "-f", "-s", "evaluate", "shap"], repo)
+    assert f"dask: {scheduler}" in result.stderr + result.stdout
+    assert (repo / "metrics" / "evaluate.json").read_bytes() == metrics
+    assert (repo / "dvc.lock").read_bytes() == lock
+    assert git(["status", "--porcelain"], repo).stdout == ""
