@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import socket
-import subprocess
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.conftest import REAL_DATA_DIR, VENV_BIN, clone_project, dvc, git
+from tests.conftest import REAL_DATA_DIR, clone_project, dvc, git
 
 USER = "oneclick"
 REMOTE = "shared"
@@ -25,45 +22,30 @@ REMOTE = "shared"
 
 @pytest.fixture(scope="module")
 def webdav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
-    """(url, password, the directory it serves) of a wsgidav server on a free local port."""
-    home = tmp_path_factory.mktemp("webdav")
-    storage = home / "storage"
-    storage.mkdir()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    """(url, password, the directory it serves) of a wsgidav server on a free local port,
+    running in a thread of this process while the test's DVC commands talk HTTP to it."""
+    from cheroot import wsgi
+    from wsgidav.wsgidav_app import WsgiDAVApp
+
+    storage = tmp_path_factory.mktemp("webdav")
     password = secrets.token_hex(8)
     config = {
-        "host": "127.0.0.1",
-        "port": port,
-        "server": "cheroot",
         "provider_mapping": {"/": str(storage)},
         "http_authenticator": {"accept_basic": True, "accept_digest": False},
         "simple_dc": {"user_mapping": {"*": {USER: {"password": password}}}},
-        "verbose": 1,
+        "verbose": 0,
+        "logging": {"enable": False},
     }
-    (home / "wsgidav.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(VENV_BIN / "wsgidav"), "--config", str(home / "wsgidav.yaml")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    (storage / "dvc").mkdir()  # the remote's folder: DVC creates what is inside, not it
+    server = wsgi.Server(("127.0.0.1", 0), WsgiDAVApp(config), numthreads=8)
+    server.prepare()  # binds: the port is known from here on
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError((home / "server.log").read_text()) from None
-                time.sleep(0.2)
-        yield f"webdav://127.0.0.1:{port}/dvc", password, storage
+        yield f"webdav://127.0.0.1:{server.bind_addr[1]}/dvc", password, storage
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+        server.stop()
+        thread.join(timeout=10)
 
 
 def use_remote(repo: Path, url: str, password: str | None) -> None:
