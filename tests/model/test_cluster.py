@@ -1,18 +1,16 @@
 """Work sent to a Dask cluster (ONECLICK_DASK_SCHEDULER) gives the bytes of a local run: the
 protocol's refits, the SHAP batches and predict's chunks, on a LocalCluster started here (two
-one-thread workers talking TCP, so every task and result is serialized as on a real cluster)."""
+one-thread worker processes, so every task and result is serialized as on a real cluster)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import LocalCluster
-from threadpoolctl import threadpool_limits
+from distributed import Client, LocalCluster
 
 from oneclick.core.errors import DataError
 from oneclick.data.contract import ID
@@ -26,24 +24,11 @@ from tests.explain.test_shap import PARAMS
 from tests.model.test_protocol_n_jobs import REPEATS, tiny_protocol
 
 
-@contextmanager
-def small_cluster() -> Iterator[LocalCluster]:
-    """Two one-thread workers in this process, talking TCP: every task and result is
-    serialized as on a real cluster, without starting a process. BLAS and OpenMP run on one
-    thread meanwhile, as a real worker's nanny sets them: the limit a task sets is process-wide,
-    and two tasks in one process would lift each other's (a fold refitted with two BLAS threads
-    moved a fold's ROC-AUC in the 5th decimal)."""
-    with (
-        threadpool_limits(1),
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp",
-            dashboard_address=None,
-        ) as local,
-    ):
-        yield local
+def small_cluster() -> LocalCluster:
+    """Two worker processes of one thread each, as docs/cluster.md starts them: their nannies
+    set BLAS and OpenMP to one thread, and no two fits share a process (two protocol folds
+    fitted at once on threads of one process gave probabilities 1e-4 apart from a local run)."""
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +44,9 @@ def scheduler(local_cluster) -> str:
 
 def executed(local: LocalCluster) -> list[int]:
     """Tasks each worker of the cluster has run so far."""
-    return [worker.state.executed_count for worker in local.workers.values()]
-
-
-@pytest.fixture(scope="module")
-def local_run() -> tuple:
-    return tiny_protocol(n_jobs=1)
+    with Client(local) as client:
+        counts = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    return [counts[address] for address in sorted(counts)]
 
 
 @pytest.mark.slow  # the tiny protocol twice, its SHAP twice
