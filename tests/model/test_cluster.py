@@ -49,6 +49,11 @@ def executed(local: LocalCluster) -> list[int]:
     return [counts[address] for address in sorted(counts)]
 
 
+@pytest.fixture(scope="module")
+def local_run() -> tuple:
+    return tiny_protocol(n_jobs=1)
+
+
 @pytest.mark.slow  # the tiny protocol twice, its SHAP twice
 def test_protocol_and_shap_on_a_dask_cluster_give_the_local_bytes(
     local_run, local_cluster, scheduler, monkeypatch
