@@ -84,7 +84,8 @@ def _add_predict(commands: argparse._SubParsersAction) -> None:
         type=Path,
         required=True,
         metavar="DIR",
-        help="directory holding market_file.csv, market_money.csv, market_time.csv, money.csv",
+        help="directory holding market_file.csv, market_money.csv, market_time.csv, money.csv; "
+        "each may be a directory of that name holding the file's parts (same columns)",
     )
     parser.add_argument(
         "--output",

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from oneclick.explain.path_explainer import PathExplainer
+from oneclick.model import cluster
 
 
 def close_calls(values: np.ndarray, errors: np.ndarray, z: float) -> np.ndarray:
@@ -41,8 +42,6 @@ def explain_model(
     their first decline driver is a close call (close_calls at params close_call_z), four times as
     many, up to n_paths_close. A row's paths are always the first of the same sequence, so its
     values depend on its own paths only, never on the batches or n_jobs."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from threadpoolctl import threadpool_limits
 
     seed, size = params["random_state"], params["background_size"]
@@ -57,7 +56,8 @@ def explain_model(
     totals, squares = np.zeros(x.shape), np.zeros(x.shape)  # over pairs of paths
     done, output = np.zeros(len(x), int), np.empty(len(x))
     rounds = [(np.flatnonzero(~read), plain), (np.flatnonzero(read), min(first, most))]
-    with threadpool_limits(1), ThreadPoolExecutor(params["n_jobs"]) as pool:  # kernels drop the GIL
+    # n_jobs threads (the kernels drop the GIL), or the Dask cluster's workers when one is given
+    with threadpool_limits(1), cluster.executor(params["n_jobs"]) as pool:
         while any(len(rows) for rows, _ in rounds):
             batches = []  # (row positions, first path, end): sizes follow the paths, not n_jobs
             for rows, stop in rounds:

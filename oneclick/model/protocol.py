@@ -20,6 +20,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from oneclick.core import entry
 from oneclick.core.stats import corrected_se
+from oneclick.model import cluster
 from oneclick.model.pipelines import predict_declined
 
 PROGRESS_SECONDS = 5.0  # a progress line at most this often, none for a shorter run
@@ -54,9 +55,10 @@ def run_protocol(
 ) -> tuple[pd.DataFrame, np.ndarray, list[Any]]:
     """(per-fold scores, held-out P(declined) per repeat (repeats × customers), fitted models).
 
-    `fit(X, y, groups)` is the whole procedure; it sees the outer training rows only. Every
-    PROGRESS_SECONDS after the first fold, it logs the folds done and an estimate of the time
-    left."""
+    `fit(X, y, groups)` is the whole procedure; it sees the outer training rows only. The folds
+    run on n_jobs local processes, or on the Dask cluster $ONECLICK_DASK_SCHEDULER names
+    (oneclick/model/cluster.py). Every PROGRESS_SECONDS after the first fold, it logs the folds
+    done and an estimate of the time left."""
     from joblib import Parallel, delayed
 
     def one(fit_rows: np.ndarray, held: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -67,17 +69,18 @@ def run_protocol(
             return model, predict_declined(model, X.iloc[held])
 
     jobs = (delayed(one)(fit_rows, held) for _, _, fit_rows, held in folds)
-    run = Parallel(n_jobs=n_jobs, return_as="generator")
     results: list[tuple[Any, np.ndarray]] = []
-    for result in run(jobs):  # in the folds' order, whatever n_jobs
-        results.append(result)
-        now, done = time.monotonic(), len(results)
-        if done == 1:  # the clock starts here: worker start-up says nothing about the rest
-            first = last_report = now
-        elif now - last_report >= PROGRESS_SECONDS and done < len(folds):
-            left = (now - first) / (done - 1) * (len(folds) - done)
-            entry.log.info("evaluate: %d/%d folds fitted, ~%.0f s left", done, len(folds), left)
-            last_report = now
+    with cluster.joblib_backend():  # before Parallel(): it takes the backend active then
+        run = Parallel(n_jobs=n_jobs, return_as="generator")
+        for result in run(jobs):  # in the folds' order, whatever n_jobs or cluster
+            results.append(result)
+            now, done = time.monotonic(), len(results)
+            if done == 1:  # the clock starts here: worker start-up says nothing about the rest
+                first = last_report = now
+            elif now - last_report >= PROGRESS_SECONDS and done < len(folds):
+                left = (now - first) / (done - 1) * (len(folds) - done)
+                entry.log.info("evaluate: %d/%d folds fitted, ~%.0f s left", done, len(folds), left)
+                last_report = now
     repeats = max(r for r, *_ in folds) + 1
     held_out = np.full((repeats, len(y)), np.nan)
     rows = []

@@ -36,7 +36,8 @@ def chunks(n: int, size: int) -> Iterator[slice]:
 
 def predict_in_chunks(model: Any, features: pd.DataFrame, size: int, n_jobs: int) -> np.ndarray:
     """P(declined) per row, chunk by chunk on n_jobs threads (bounded memory; the model's
-    neighbour search and BLAS release the GIL), rounded to the writers' precision.
+    neighbour search and BLAS release the GIL) or on the Dask cluster a run is given
+    (oneclick/model/cluster.py), rounded to the writers' precision.
 
     Raw probabilities of one row may differ in the last bits between chunk sizes (BLAS kernels
     and their thread split depend on the batch size and the CPU), so they are rounded here,
@@ -45,16 +46,18 @@ def predict_in_chunks(model: Any, features: pd.DataFrame, size: int, n_jobs: int
     stage sees the probabilities rounded in data/predictions/scores.csv."""
     from joblib import Parallel, delayed
 
+    from oneclick.model import cluster
     from oneclick.model.pipelines import predict_declined
 
     parts = list(chunks(len(features), size))
     out = np.empty(len(features), dtype="float64")
-    run = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
-    scored = run(delayed(predict_declined)(model, features.iloc[part]) for part in parts)
-    for part, proba in zip(parts, scored, strict=True):
-        out[part] = proba
-        if len(parts) > 1:
-            entry.log.info("predict: scored %d / %d customers", part.stop, len(features))
+    with cluster.joblib_backend():  # on the Dask cluster $ONECLICK_DASK_SCHEDULER names, if set
+        run = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
+        scored = run(delayed(predict_declined)(model, features.iloc[part]) for part in parts)
+        for part, proba in zip(parts, scored, strict=True):
+            out[part] = proba
+            if len(parts) > 1:
+                entry.log.info("predict: scored %d / %d customers", part.stop, len(features))
     return writers.round_floats(out)
 
 

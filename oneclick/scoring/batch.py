@@ -3,6 +3,7 @@
     oneclick predict --input DIR --output FILE [--format csv|csv-ru|xlsx] [--chunk-size N]
                      [--drivers METHOD]
 
+Each of the four files may be a directory of that name holding its parts (partitions.py).
 The files go through the pipeline's own steps: the cleaning contract with the `clean` params,
 the merge, the feature spec of data/features, and the model; each of these is parsed only from
 bytes whose md5 is the one dvc.lock records (oneclick/scoring/integrity.py), and the output may
@@ -41,12 +42,12 @@ from oneclick.core import config, entry, params_schema, writers
 from oneclick.data.cleaning import clean_tables
 from oneclick.data.contract import ID, PROFIT
 from oneclick.data.merging import merge_tables
-from oneclick.data.reading import read_raw
 from oneclick.explain.explainers import explain_model
 from oneclick.features.spec import SPEC_FILE, feature_columns, prepare_features
 from oneclick.scoring import artifacts as scoring
 from oneclick.scoring.guard import check_output
 from oneclick.scoring.integrity import Artifacts, load_artifacts, locked_versions
+from oneclick.scoring.partitions import read_input
 from oneclick.segment import design, export, workbook
 from oneclick.segment.exploration import COMPARISON
 from oneclick.segment.selection import AT_RISK, PROBABILITY, segment_customers, select
@@ -244,7 +245,7 @@ def predict(
         model, spec = pipeline.model, pipeline.spec
         scoring.check_model_columns(model, feature_columns(spec), SPEC_FILE.name)
     with phase(timings, "read", quiet=True):
-        raw = read_raw(input_dir)
+        raw = read_input(input_dir)  # a file may be a directory of parts
     with phase(timings, "clean", quiet=True):
         tables, quality = clean_tables(raw, params["clean"], require_target=False)
         del raw
