@@ -136,6 +136,13 @@ class PathExplainer:
         self._rests: dict[tuple, list[np.ndarray]] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a Dask worker is sent: no lock, no cached path interiors (it rebuilds its own)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_rests")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _rests={}, _lock=threading.Lock())
+
     def rest(self, start: int = 0, stop: int | None = None) -> list[np.ndarray]:
         """Per leaf, the background side of every interior hybrid of paths start..stop, made
         when first asked for (close calls alone reach the last paths) and kept."""
