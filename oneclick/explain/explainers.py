@@ -29,6 +29,14 @@ def close_calls(values: np.ndarray, errors: np.ndarray, z: float) -> np.ndarray:
     return np.nan_to_num(np.fmin(gap, sign), nan=np.inf) < z
 
 
+def _explain_batch(
+    shared: tuple[PathExplainer, pd.DataFrame], batch: tuple[np.ndarray, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of paths start..stop of the rows of one batch (explainer.pair_means)."""
+    (explainer, x), (rows, start, stop) = shared, batch
+    return explainer.pair_means(x.iloc[rows], start, stop)
+
+
 def explain_model(
     model: BaseEstimator,
     train_x: pd.DataFrame,
@@ -57,7 +65,7 @@ def explain_model(
     done, output = np.zeros(len(x), int), np.empty(len(x))
     rounds = [(np.flatnonzero(~read), plain), (np.flatnonzero(read), min(first, most))]
     # n_jobs threads (the kernels drop the GIL), or the Dask cluster's workers when one is given
-    with threadpool_limits(1), cluster.executor(params["n_jobs"]) as pool:
+    with threadpool_limits(1), cluster.shared_map(params["n_jobs"], (explainer, x)) as run:
         while any(len(rows) for rows, _ in rounds):
             batches = []  # (row positions, first path, end): sizes follow the paths, not n_jobs
             for rows, stop in rounds:
@@ -65,7 +73,7 @@ def explain_model(
                 per_batch = max(1, params["batch_elements"] // ((stop - start) * explainer.width))
                 cuts = range(0, len(rows), per_batch)
                 batches += [(rows[i : i + per_batch], start, stop) for i in cuts]
-            results = pool.map(lambda b: explainer.pair_means(x.iloc[b[0]], b[1], b[2]), batches)
+            results = run(_explain_batch, batches)
             for (rows, _, stop), (pairs, batch_output) in zip(batches, results, strict=True):
                 totals[rows] += pairs.sum(axis=1)
                 squares[rows] += (pairs**2).sum(axis=1)

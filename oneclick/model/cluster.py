@@ -12,8 +12,8 @@ how to start a cluster.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -67,14 +67,26 @@ def joblib_backend() -> Iterator[None]:
         yield
 
 
+def _call(item: Any, fn: Callable[[Any, Any], Any], shared: Any) -> Any:
+    return fn(shared, item)
+
+
 @contextmanager
-def executor(n_threads: int) -> Iterator[Executor]:
-    """A concurrent.futures Executor whose map keeps the tasks' order: the cluster's when one is
-    given, else n_threads local threads."""
+def shared_map(n_threads: int, shared: Any) -> Iterator[Callable[[Callable, list], list]]:
+    """map(fn, items) -> [fn(shared, item) for item in items], in the items' order: on the
+    cluster when one is given, else on n_threads local threads. On the cluster `shared` is sent
+    once to every worker and stays there for all the tasks (with whatever it caches), so a
+    task ships only its item."""
     address = scheduler_address()
     if address is None:
         with ThreadPoolExecutor(n_threads) as pool:
-            yield pool
+            yield lambda fn, items: list(pool.map(lambda item: fn(shared, item), items))
         return
     with _client(address) as client:
-        yield client.get_executor(pure=False)  # two batches are never the same task
+        remote = client.scatter(shared, broadcast=True, hash=False)
+
+        def run(fn: Callable[[Any, Any], Any], items: list) -> list:
+            # pure=False: two batches are never the same task
+            return client.gather(client.map(_call, items, fn=fn, shared=remote, pure=False))
+
+        yield run

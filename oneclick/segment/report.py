@@ -76,12 +76,12 @@ def build_metrics(
     }
 
 
-# reports/segment.json: the business outcome worth diffing; the rest is in SEGMENT_SUMMARY
+# metrics/segment.json: the business outcome worth diffing, none derivable from another (shares
+# and the gain, net profit + cost, are in SEGMENT_SUMMARY); `dvc exp show` gets 40 columns at most
 FIGURES = {
-    "segment": ("size", "share_of_customers", "expected_profit_at_risk_total",
-                "share_of_expected_profit_at_risk"),
+    "segment": ("size", "expected_profit_at_risk_total"),
     "campaign": ("min_detectable_drop", "size_needed"),
-    "economics": ("expected_cost", "expected_gain", "expected_net_profit", "break_even_drop"),
+    "economics": ("expected_cost", "expected_net_profit", "break_even_drop"),
     "calibration_above_threshold": ("mean_probability", "observed_decline_rate"),
 }  # fmt: skip
 

@@ -115,7 +115,8 @@ def set_locked(lock: dict, stage: str, key: str, value) -> None:
     ("producer", "key", "consumer", "record"),
     [
         ("train", "train.knn.n_neighbors", "evaluate", "models/model.params.json"),
-        ("shap", "shap.n_paths", "segment", "data/shap/params.json"),
+        # a key segment declares (it compares only those with params.yaml)
+        ("shap", "shap.random_state", "segment", "data/shap/params.json"),
     ],
 )
 def test_outputs_paired_with_params_edited_while_their_stage_ran_are_refused(
