@@ -46,8 +46,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     counts = (len(table), summary["read"], summary["explainer"], seconds)
     entry.log.info("shap: %d customers (%d read), %s, %.1f s", *counts)
-    space, tolerance = summary["output_space"], params["additivity_tolerance"]
-    checks = check_explained(table, columns, space, scores, tolerance)
+    checks = check_explained(table, columns, scores, params["additivity_tolerance"])
 
     everyone = everyone.set_index(ID).loc[table[ID]].reset_index()
     ids, data, values = table[ID].to_numpy(), everyone[columns], table[columns].to_numpy()

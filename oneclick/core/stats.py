@@ -22,12 +22,3 @@ def two_class_resamples(y: np.ndarray, samples: int, seed: int) -> Iterator[np.n
     for rows in rng.integers(0, len(y), size=(samples, len(y))):
         if 0 < y[rows].sum() < len(rows):
             yield rows
-
-
-def output_space(total: np.ndarray, probability: np.ndarray) -> tuple[str, np.ndarray]:
-    """Which model output base + sum(SHAP) reproduces: P(declined) or its log-odds."""
-    with np.errstate(divide="ignore"):
-        log_odds = np.log(probability) - np.log1p(-probability)
-    spaces = {"probability": probability, "log_odds": log_odds}
-    name = min(spaces, key=lambda s: np.nan_to_num(np.abs(total - spaces[s]), nan=np.inf).max())
-    return name, spaces[name]

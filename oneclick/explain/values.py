@@ -5,10 +5,9 @@ That probability is the mean of the customer's held-out probabilities over the p
 repeats (data/predictions/scores.csv), so each customer is explained by the models that scored
 it, never by one that saw its label (a distance-weighted kNN simply returns a training label:
 its explanation would say "I remember you"). Each model's background is its own training rows.
-The output space is detected, not assumed: base + sum(SHAP) is compared with P(declined) and
-its log-odds and must match within tolerance (averaging over repeats needs the probability
-space, which every sampled explanation is in), and the explained probabilities
-must equal data/predictions/scores.csv.
+The explainer explains P(declined) itself (averaging over repeats needs the probability
+space): base + sum(SHAP) must match each model's probability within tolerance, and the
+explained probabilities must equal data/predictions/scores.csv.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from oneclick.core import entry, errors, paths
-from oneclick.core.stats import output_space
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.explain.explainers import explain_model
 
@@ -87,13 +85,14 @@ def explain_parts(
     read: pd.Series,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(table: id, SHAP per feature, base value, model output, sorted by id; summary: explainer,
-    output space) for every part, each by its own model; a customer's row is the mean over the
-    `repeats` models that scored it. SHAP values are linear in the model, so that mean explains
-    the mean probability, the one the segment uses. Each part gets n_paths / repeats paths (and
-    its own seed), so a customer gets n_paths in all, and if `read` (a bool per id) marks it
-    n_paths_read, up to n_paths_close while its decline drivers are a close call: precision where
-    an explanation is read (segment drivers, offers), the rest at what the global plots need."""
-    tables, spaces, explainers = [], set(), set()
+    paths, customers read) for every part, each by its own model; a customer's row is the mean
+    over the `repeats` models that scored it. SHAP values are linear in the model, so that mean
+    explains the mean probability, the one the segment uses. Each part gets n_paths / repeats
+    paths (and its own seed), so a customer gets n_paths in all, and if `read` (a bool per id)
+    marks it n_paths_read, up to n_paths_close while its decline drivers are a close call:
+    precision where an explanation is read (segment drivers, offers), the rest at what the
+    global plots need."""
+    tables, explainers = [], set()
     per_model = {  # antithetic pairs
         key: max(2, params[key] // repeats // 2 * 2)
         for key in ("n_paths", "n_paths_read", "n_paths_close")
@@ -109,33 +108,28 @@ def explain_parts(
         values, base, output, explainer = explain_model(
             part_model, background, rows[columns], part_params, marked
         )
-        space, output = output_space(base + values.sum(axis=1), output)
         entry.log.debug("shap: %s, %s, %d customers", name, explainer, len(rows))
         table = pd.DataFrame(values, columns=columns)
         table.insert(0, ID, rows[ID].to_numpy())
         table[BASE], table[OUTPUT] = base, output
         tables.append(table)
-        spaces.add(space)
         explainers.add(explainer)
         now, done = time.perf_counter(), done + len(rows)
         if now - last >= PROGRESS_SECONDS and i + 1 < len(parts):
             last, left = now, (now - start) / done * (total - done)
             counts = (i + 1, len(parts), done, total, left)
             entry.log.info("shap: %d/%d models, %d/%d explanations, about %.0f s left", *counts)
-    if len(spaces) > 1:  # one model family throughout: a mix means a detection went wrong
-        raise errors.DataError(f"{paths.MODEL_FILE.name}: SHAP output spaces differ {spaces}")
     everything = pd.concat(tables)
     table = everything.groupby(ID, sort=True).mean().reset_index()
     return table, {
         "explainer": " / ".join(sorted(explainers)),
-        "output_space": spaces.pop(),
         "paths_per_model": per_model["n_paths"],
         "read": int(read.sum()),
     }
 
 
 def check_explained(
-    table: pd.DataFrame, columns: list[str], space: str, scores: pd.Series, tolerance: float
+    table: pd.DataFrame, columns: list[str], scores: pd.Series, tolerance: float
 ) -> dict[str, float]:
     """Base + sum(SHAP) must equal each explained model's output, and that output must be the
     probability the segment uses (scores: P(declined) by id, from data/predictions/scores.csv):
@@ -146,9 +140,7 @@ def check_explained(
             f"{paths.MODEL_FILE.name}: SHAP values miss the model output by {error:.3g} "
             f"(tolerance {tolerance})"
         )
-    output = table[OUTPUT].to_numpy()
-    probability = output if space == "probability" else 1 / (1 + np.exp(-output))
-    gap = np.abs(probability - scores.reindex(table[ID]).to_numpy()).max()
+    gap = np.abs(table[OUTPUT].to_numpy() - scores.reindex(table[ID]).to_numpy()).max()
     if not gap <= tolerance:  # NaN too: a customer without a score
         raise errors.DataError(
             f"{paths.SCORES_FILE.name}: probability differs from the explained models' by "

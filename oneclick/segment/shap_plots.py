@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from oneclick.core import paths, writers
-from oneclick.core.stats import output_space
 from oneclick.data.contract import ID
 from oneclick.features.spec import load_spec
 from oneclick.text import vocabulary as vocab
@@ -22,33 +21,26 @@ if TYPE_CHECKING:
 
 PLOTS = paths.PLOTS_DIR / "shap"
 BASE = "base_value"  # data/shap/values.csv: each customer's base value (oneclick/explain/values.py)
-PLOT_TEXT = {  # (ru, en); {space}: the SHAP output space, named by SPACES
+PLOT_TEXT = {  # (ru, en)
     "importance": ("Важность признаков для модели", "Global feature importance"),
-    "mean_abs": ("среднее |SHAP| ({space} снижения)", "mean |SHAP value| ({space} of decline)"),
-    "value": ("SHAP ({space} снижения)", "SHAP value ({space} of decline)"),
+    "mean_abs": (
+        "среднее |SHAP| (вероятность снижения)",
+        "mean |SHAP value| (probability of decline)",
+    ),
+    "value": ("SHAP (вероятность снижения)", "SHAP value (probability of decline)"),
     "feature_value": ("Значение признака", "Feature value"),
     "low": ("низкое", "Low"),
     "high": ("высокое", "High"),
 }
-SPACES = {
-    "probability": ("вероятность", "probability"),
-    "log_odds": ("логарифм шансов", "log-odds"),
-}
 
 
-def feature_label(feature: str, language: str) -> str:
-    """A feature's name on a SHAP plot, capitalised (the feature, not its value: no unit)."""
-    name = vocab.name(feature, language)
-    return name[:1].upper() + name[1:]
-
-
-def plot_importance(ranking: list[dict[str, Any]], space: str, language: str) -> Figure:
+def plot_importance(ranking: list[dict[str, Any]], language: str) -> Figure:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(7, 0.35 * len(ranking) + 1.2))
-    names = [feature_label(r["feature"], language) for r in ranking]
+    names = [vocab.title_name(r["feature"], language) for r in ranking]
     axis.barh(names[::-1], [r["mean_abs_shap"] for r in ranking][::-1])
-    axis.set_xlabel(say(PLOT_TEXT["mean_abs"], language, space=say(SPACES[space], language)))
+    axis.set_xlabel(say(PLOT_TEXT["mean_abs"], language))
     axis.set_title(say(PLOT_TEXT["importance"], language))
     return figure
 
@@ -59,7 +51,6 @@ def plot_beeswarm(
     data: pd.DataFrame,
     spec: dict,
     seed: int,
-    space: str,
     language: str,
 ) -> Figure:
     """shap's beeswarm; ordinal features coloured by order, nominal ones grey."""
@@ -75,7 +66,7 @@ def plot_beeswarm(
         values,
         base_values=np.broadcast_to(base, len(values)),
         data=colour.to_numpy(dtype=float),
-        feature_names=[feature_label(c, language) for c in data.columns],
+        feature_names=[vocab.title_name(c, language) for c in data.columns],
     )
     np.random.seed(seed)  # beeswarm jitters with the global generator
     with warnings.catch_warnings():  # an all-grey (nominal) row has no colour range
@@ -87,7 +78,7 @@ def plot_beeswarm(
             color_bar_label=say(PLOT_TEXT["feature_value"], language),
         )
     figure = plt.gcf()
-    figure.axes[0].set_xlabel(say(PLOT_TEXT["value"], language, space=say(SPACES[space], language)))
+    figure.axes[0].set_xlabel(say(PLOT_TEXT["value"], language))
     # shap writes its colour bar's ends in English whatever the labels passed
     figure.axes[-1].set_yticklabels(
         [say(PLOT_TEXT["low"], language), say(PLOT_TEXT["high"], language)]
@@ -97,16 +88,14 @@ def plot_beeswarm(
 
 def save_plots(seed: int, language: str) -> None:
     """plots/shap/{importance,beeswarm}.png from the shap stage's data (data/shap, its importance
-    ranking), the scores it explains (which fix its output space) and the feature spec (ordinal
-    colours); `seed`: the beeswarm's jitter (shap.random_state)."""
+    ranking; values of P(declined)) and the feature spec (ordinal colours); `seed`: the
+    beeswarm's jitter (shap.random_state)."""
     table = pd.read_csv(paths.SHAP_VALUES_FILE)
     data = pd.read_csv(paths.SHAP_FEATURES_FILE).set_index(ID).loc[table[ID]]
     columns = list(data.columns)
     values, base = table[columns].to_numpy(), table[BASE].to_numpy()
-    scores = pd.read_csv(paths.SCORES_FILE).set_index(ID)["probability"].loc[table[ID]]
-    space, _ = output_space(base + values.sum(axis=1), scores.to_numpy())
     ranking = pd.read_csv(paths.SHAP_IMPORTANCE_FILE).to_dict("records")  # largest first
     # one figure at a time: the beeswarm drawn while the other is open changes its pixels
-    writers.save_figure(plot_importance(ranking, space, language), PLOTS / "importance.png")
-    beeswarm = plot_beeswarm(values, base, data, load_spec(), seed, space, language)
+    writers.save_figure(plot_importance(ranking, language), PLOTS / "importance.png")
+    beeswarm = plot_beeswarm(values, base, data, load_spec(), seed, language)
     writers.save_figure(beeswarm, PLOTS / "beeswarm.png")

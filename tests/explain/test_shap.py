@@ -24,7 +24,6 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from sklearn.svm import SVC
 
 from oneclick.core.errors import DataError
-from oneclick.core.stats import output_space
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.explain import explainers, path_explainer
 from oneclick.explain import values as sv
@@ -246,16 +245,7 @@ def test_explain_model_adds_up_to_the_probability(data) -> None:
     values, base, explained, name = explain_model(model, frame, frame, PARAMS)
     assert name.startswith("PathExplainer") and values.shape == frame.shape
     np.testing.assert_allclose(explained, model.predict_proba(frame)[:, 1], rtol=0, atol=1e-12)
-    found, output = output_space(base + values.sum(axis=1), explained)
-    assert found == "probability"
-    np.testing.assert_allclose(base + values.sum(axis=1), output, atol=1e-6)
-
-
-def test_output_space_detects_log_odds() -> None:
-    p = np.array([0.2, 0.5, 0.9])
-    assert output_space(p + 1e-12, p)[0] == "probability"
-    name, target = output_space(np.log(p / (1 - p)), p)
-    assert name == "log_odds" and np.allclose(target, [-1.386294, 0.0, 2.197225])
+    np.testing.assert_allclose(base + values.sum(axis=1), explained, atol=1e-6)
 
 
 def test_driver_table_ranks_by_absolute_shap_with_direction() -> None:
@@ -335,7 +325,7 @@ def test_every_customer_is_explained_by_each_model_that_scored_it_and_none_that_
         by_id.loc[everyone[ID]].to_numpy(), held_out.mean(axis=0), atol=1e-12
     )
     scores = pd.Series(held_out.mean(axis=0), index=everyone[ID])
-    checks = sv.check_explained(table, columns, "probability", scores, 1e-9)
+    checks = sv.check_explained(table, columns, scores, 1e-9)
     assert checks["max_abs_gap_to_scores"] <= 1e-12 and checks["max_abs_error"] <= 1e-9
 
 
@@ -346,13 +336,13 @@ def test_explanations_of_another_probability_than_the_scored_one_are_refused(dat
     # one repeat's probabilities instead of the mean over repeats: they differ
     one_repeat = pd.Series(held_out[0], index=everyone[ID])
     with pytest.raises(DataError, match=r"scores\.csv: probability differs .* rerun the evaluate"):
-        sv.check_explained(table, columns, "probability", one_repeat, 1e-6)
+        sv.check_explained(table, columns, one_repeat, 1e-6)
     mean = pd.Series(held_out.mean(axis=0), index=everyone[ID])
     with pytest.raises(DataError, match=r"scores\.csv"):  # a customer without a score
-        sv.check_explained(table, columns, "probability", mean.iloc[1:], 1e-6)
+        sv.check_explained(table, columns, mean.iloc[1:], 1e-6)
     broken = table.assign(**{sv.BASE: table[sv.BASE] + 0.01})
     with pytest.raises(DataError, match="miss the model output"):
-        sv.check_explained(broken, columns, "probability", mean, 1e-6)
+        sv.check_explained(broken, columns, mean, 1e-6)
 
 
 def test_fold_models_and_folds_out_of_step_are_refused(data) -> None:

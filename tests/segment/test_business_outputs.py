@@ -155,15 +155,13 @@ def test_plot_labels_are_russian_names(built) -> None:
         plots.plot_drivers({"promo_share": 3, "minutes_trend": 1}, "ru"),
         plots.plot_profile(built["table"], built["mask"], "promo_share", "ru"),
         plots.plot_profile(built["table"], built["mask"], "favourite_category", "ru"),
-        shap_plots.plot_importance(
-            [{"feature": f, "mean_abs_shap": 0.1} for f in FEATURES], "probability", "ru"
-        ),
+        shap_plots.plot_importance([{"feature": f, "mean_abs_shap": 0.1} for f in FEATURES], "ru"),
     ]
     data = built["table"].set_index(ID)[FEATURES].reset_index(drop=True)
     values = np.random.default_rng(0).normal(size=data.shape)
     spec = {"ordinal": {"service_type": ["стандарт", "премиум"], "allow_messages": ["нет", "да"]},
             "nominal": ["favourite_category"]}  # fmt: skip
-    figures.append(shap_plots.plot_beeswarm(values, np.zeros(1), data, spec, 0, "log_odds", "ru"))
+    figures.append(shap_plots.plot_beeswarm(values, np.zeros(1), data, spec, 0, "ru"))
     assert figures[3].axes[0].get_xlabel() == "Доля акционных покупок, %"
     for figure in figures:
         texts = " | ".join(figure_texts(figure))
