@@ -205,7 +205,8 @@ def test_scoring_reads_cr_line_ends(corpus: Path, reproduced_project: Path, tmp_
     outputs = {}
     for name in (GOOD, "market_money-cr"):
         out = tmp_path / f"{name}.csv"
-        run = run_predict(reproduced_project, "--input", str(corpus / name), "--output", str(out))
+        args = ["--input", str(corpus / name), "--output", str(out), "--drivers", "neighbours"]
+        run = run_predict(reproduced_project, *args)
         assert run.code == 0, run.stderr
         outputs[name] = out.read_bytes()
     assert outputs["market_money-cr"] == outputs[GOOD]

@@ -448,6 +448,7 @@ def test_predict_over_an_earlier_output_on_a_full_disk_keeps_it(
     earlier = b"id,status,probability\n1,scored,0.5\n"
     output.write_bytes(earlier)
     args = ["--input", "data/sample", "--output", str(output), "--format", output_format]
+    args += ["--drivers", "neighbours"]  # the writer is under test, not the explainer
     result = subprocess.run(
         [sys.executable, "-m", "stages.predict", *args],
         cwd=reproduced_project,
