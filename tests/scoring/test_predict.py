@@ -309,10 +309,11 @@ def test_output_does_not_depend_on_chunks_threads_or_model_path(
 
 
 def test_spreadsheet_formats_hold_the_same_tables_in_words(
-    sample_scores: Path, reproduced_project: Path, tmp_path: Path
+    reproduced_project: Path, tmp_path: Path
 ) -> None:
     """csv-ru and xlsx: the same two tables (campaign, every customer), Russian words, same
-    numbers as the code-facing csv."""
+    numbers as the code-facing csv (all three with neighbours' drivers: the formats are under
+    test here, the SHAP drivers in test_output_does_not_depend_on_chunks_threads_or_model_path)."""
     from tests.segment.test_business_outputs import (
         assert_same_table,
         cells,
@@ -322,9 +323,10 @@ def test_spreadsheet_formats_hold_the_same_tables_in_words(
     )
 
     written = {}
-    for fmt, name in (("csv-ru", "scores.csv"), ("xlsx", "scores.xlsx")):
+    for fmt, name in (("csv", "code/scores.csv"), ("csv-ru", "scores.csv"), ("xlsx", "x.xlsx")):
         out = tmp_path / name
-        args = ["--input", "data/sample", "--output", str(out), "--drivers", "shap"]
+        out.parent.mkdir(exist_ok=True)
+        args = ["--input", "data/sample", "--output", str(out), "--drivers", "neighbours"]
         result = run_predict(reproduced_project, *args, "--format", fmt)
         assert result.returncode == 0, result.stderr
         written[fmt] = out
@@ -336,16 +338,16 @@ def test_spreadsheet_formats_hold_the_same_tables_in_words(
     assert_same_table(read_xlsx(written["xlsx"], "Кампания"), to_contact)  # treated only
     held_out = read_xlsx(written["xlsx"], "Контроль — не связываться")
     assert held_out[ID].tolist() == campaign.loc[group != "получает предложение", ID].tolist()
-    code = pd.read_csv(sample_scores)
+    code = pd.read_csv(written["csv"])
     assert everyone[ID].tolist() == code[ID].tolist()
     in_segment = code["in_segment"].eq(True).sum()  # the column holds True/False/NaN
     assert (everyone["В сегменте"] == "да").sum() == len(campaign) == in_segment
-    segment = pd.read_csv(predict.segment_file(sample_scores))
+    segment = pd.read_csv(predict.segment_file(written["csv"]))
     assert campaign[ID].tolist() == segment[ID].tolist()
     for table in (everyone, campaign):
         assert untranslated(cells(table)) == [], untranslated(cells(table))
     about = read_xlsx(written["xlsx"], "Описание").set_index("Что")["Значение"]
-    economics = json.loads(predict.summary_file(sample_scores).read_text())["economics"]
+    economics = json.loads(predict.summary_file(written["csv"]).read_text())["economics"]
     points = f"{100 * economics['break_even_drop']:.1f}".replace(".", ",")
     assert f"хотя бы на {points} п.п." in about["Экономика кампании"]  # same as the summary
 
