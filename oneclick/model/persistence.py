@@ -20,9 +20,7 @@ import io
 import itertools
 import json
 from pathlib import Path, PurePosixPath
-from types import SimpleNamespace
 from typing import Any
-from unittest import mock
 from zipfile import ZIP_STORED, BadZipFile, ZipFile, ZipInfo
 
 from oneclick.core import paths
@@ -61,6 +59,9 @@ def _skops_bytes(model: Any) -> bytes:
     """skops.io.dumps(model), its schema written without indentation: skops indents it, which
     sends json to the pure-Python encoder (half the time of dumping the protocol's 50 fold
     models). canonical() rewrites the schema compactly anyway: the file's bytes are the same."""
+    from types import SimpleNamespace
+    from unittest import mock  # here, not at the top: it imports asyncio (~30 ms) for every load
+
     import skops.io as sio
     import skops.io._persist as persist
 
