@@ -6,6 +6,8 @@ Logic: oneclick/model/evaluation.py, oneclick/model/protocol.py.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from oneclick.core import config, entry, params_schema, paths, provenance, writers
@@ -21,12 +23,13 @@ from oneclick.model.evaluation import (
 from oneclick.model.persistence import dump_model, load_model
 from oneclick.model.pipelines import predict_declined
 from oneclick.model.procedure import fit_procedure
-from oneclick.model.protocol import protocol_folds, protocol_metrics, run_protocol
+from oneclick.model.protocol import protocol_folds, protocol_metrics, run_protocol, start_workers
 
 
 def main() -> None:
     params = config.load_stage("evaluate")
     setting, procedure = params["evaluate"], params["train"]
+    workers = start_workers(setting["n_jobs"])
     spec, model = load_spec(), load_model()
     provenance.check_records("evaluate", params, "train")  # the model: made with these params
     train, test = pd.read_csv(paths.TRAIN_FILE), pd.read_csv(paths.TEST_FILE)
@@ -42,14 +45,9 @@ def main() -> None:
     where = f"{paths.TRAIN_FILE.name} + {paths.TEST_FILE.name}: column {LABEL}"
     params_schema.check_fit(procedure, y.value_counts().to_dict(), where, k)
     folds = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats, k, setting["protocol_seed"])
-    scores, held_out, fold_models = run_protocol(
-        lambda Xf, yf, gf: fit_procedure(spec, procedure, Xf, yf, gf),
-        X,
-        y,
-        groups,
-        folds,
-        setting["n_jobs"],
-    )
+    workers.join()
+    fit = partial(fit_procedure, spec, procedure)
+    scores, held_out, fold_models = run_protocol(fit, X, y, groups, folds, setting["n_jobs"])
     bins = setting["calibration_bins"]
     metrics["protocol"] = protocol = protocol_metrics(scores, y.to_numpy(), held_out, k, bins)
 

@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from oneclick.core.stats import corrected_se
 from oneclick.model.protocol import (
     expected_calibration_error,
+    grouped_stratified_folds,
     protocol_folds,
     protocol_metrics,
     run_protocol,
@@ -59,6 +60,24 @@ def test_no_duplicate_group_ever_straddles_a_fold_and_every_customer_is_held_out
     again = protocol_folds(y.to_numpy(), groups.to_numpy(), repeats=3, k=5, seed=7)
     assert all(np.array_equal(a[3], b[3]) for a, b in zip(folds, again, strict=True))
     assert not np.array_equal(folds[0][3], folds[5][3])  # each repeat its own split
+
+
+@pytest.mark.parametrize("case", range(60))
+def test_the_folds_are_scikit_learns_stratified_group_k_fold(case: int) -> None:
+    """Row for row, on random sizes, class balances, duplicate groups, k and seeds: a change of
+    scikit-learn's rule (or of ours) moves every protocol figure, so it must show here."""
+    rng = np.random.default_rng(case)
+    n, k = int(rng.integers(30, 400)), int(rng.integers(2, 8))
+    y = (rng.random(n) < rng.uniform(0.15, 0.85)).astype(int)
+    y[:k], y[k : 2 * k] = 0, 1  # every class has at least k members
+    groups = rng.integers(0, int(n * rng.uniform(0.3, 1.0)), n) + 10 * k
+    groups[: 2 * k] = np.arange(2 * k)  # at least k groups
+    seed = int(rng.integers(0, 10_000))
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    expected = np.empty(n, dtype=int)
+    for fold, (_, held) in enumerate(splitter.split(np.zeros(n), y, groups)):
+        expected[held] = fold
+    assert np.array_equal(grouped_stratified_folds(y, groups, k, seed), expected)
 
 
 def test_a_procedure_that_peeks_is_caught() -> None:

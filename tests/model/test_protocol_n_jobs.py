@@ -15,7 +15,7 @@ from oneclick.features.spec import feature_columns
 from oneclick.model.evaluation import protocol_inputs
 from oneclick.model.persistence import dump_model
 from oneclick.model.procedure import fit_procedure
-from oneclick.model.protocol import Fold, protocol_folds, run_protocol
+from oneclick.model.protocol import Fold, protocol_folds, run_protocol, start_workers
 from tests.features.test_features import PARAMS as FEATURE_PARAMS
 from tests.features.test_features import synthetic_merged
 from tests.model.test_procedure import TRAIN_PARAMS
@@ -33,6 +33,7 @@ def tiny_protocol(n_jobs: int) -> tuple[pd.DataFrame, list[str], list[Fold], tup
     def fit(Xf: pd.DataFrame, yf: pd.Series, gf: pd.Series):
         return fit_procedure(spec, TRAIN_PARAMS, Xf, yf, gf)
 
+    start_workers(n_jobs).join()  # as the stage does: the workers started before the folds run
     return everyone, columns, folds, run_protocol(fit, X, y, groups, folds, n_jobs=n_jobs)
 
 
