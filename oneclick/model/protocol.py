@@ -116,15 +116,17 @@ def run_protocol(
     done and an estimate of the time left."""
     from joblib import Parallel, delayed
 
-    def one(fit_rows: np.ndarray, held: np.ndarray) -> tuple[Any, np.ndarray]:
+    def one(fit_rows: np.ndarray, held: np.ndarray) -> tuple[Any, np.ndarray, dict]:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):  # parallelism comes from the folds
             model = fit(X.iloc[fit_rows], y.iloc[fit_rows], groups.iloc[fit_rows])
-            return model, predict_declined(model, X.iloc[held])
+            proba = predict_declined(model, X.iloc[held])
+            truth = y.iloc[held].to_numpy()  # scored here, not after the last fold arrives
+            return model, proba, {name: score(truth, proba) for name, score in SCORES.items()}
 
     jobs = (delayed(one)(fit_rows, held) for _, _, fit_rows, held in folds)
-    results: list[tuple[Any, np.ndarray]] = []
+    results: list[tuple[Any, np.ndarray, dict]] = []
     with cluster.joblib_backend():  # before Parallel(): it takes the backend active then
         run = Parallel(n_jobs=n_jobs, return_as="generator")
         for result in run(jobs):  # in the folds' order, whatever n_jobs or cluster
@@ -139,12 +141,10 @@ def run_protocol(
     repeats = max(r for r, *_ in folds) + 1
     held_out = np.full((repeats, len(y)), np.nan)
     rows = []
-    for i, ((r, f, _, held), (_, proba)) in enumerate(zip(folds, results, strict=True)):
+    for i, ((r, f, _, held), (_, proba, scores)) in enumerate(zip(folds, results, strict=True)):
         held_out[r, held] = proba
-        truth = y.iloc[held].to_numpy()
-        scores = {name: score(truth, proba) for name, score in SCORES.items()}
         rows.append({"fold_index": i, "repeat": r, "fold": f, **scores})
-    return pd.DataFrame(rows), held_out, [model for model, _ in results]
+    return pd.DataFrame(rows), held_out, [model for model, *_ in results]
 
 
 def expected_calibration_error(y: np.ndarray, proba: np.ndarray, bins: int) -> float:
