@@ -13,6 +13,7 @@ explained probabilities must equal data/predictions/scores.csv.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 from oneclick.core import entry, errors, paths
 from oneclick.data.contract import GROUP, ID, LABEL
 from oneclick.explain.explainers import explain_model
+from oneclick.model import cluster
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
@@ -102,23 +104,32 @@ def explain_parts(
     per_model["close_call_z"] = params["close_call_z"] / np.sqrt(repeats)
     start = last = time.perf_counter()
     total, done = sum(len(rows) for *_, rows in parts), 0
-    for i, (name, part_model, background, rows) in enumerate(parts):
+
+    def explain_part(i: int) -> tuple[np.ndarray, float | np.ndarray, np.ndarray, str]:
+        _, part_model, background, rows = parts[i]
         part_params = {**params, **per_model, "random_state": params["random_state"] + i}
+        if local:  # the parts share the threads: one part's rounds are too few to fill them
+            part_params["n_jobs"] = 1
         marked = read.reindex(rows[ID]).fillna(False).to_numpy(bool)
-        values, base, output, explainer = explain_model(
-            part_model, background, rows[columns], part_params, marked
-        )
-        entry.log.debug("shap: %s, %s, %d customers", name, explainer, len(rows))
-        table = pd.DataFrame(values, columns=columns)
-        table.insert(0, ID, rows[ID].to_numpy())
-        table[BASE], table[OUTPUT] = base, output
-        tables.append(table)
-        explainers.add(explainer)
-        now, done = time.perf_counter(), done + len(rows)
-        if now - last >= PROGRESS_SECONDS and i + 1 < len(parts):
-            last, left = now, (now - start) / done * (total - done)
-            counts = (i + 1, len(parts), done, total, left)
-            entry.log.info("shap: %d/%d models, %d/%d explanations, about %.0f s left", *counts)
+        return explain_model(part_model, background, rows[columns], part_params, marked)
+
+    # On this machine, n_jobs parts at a time (a part's values are its own rows' paths: the
+    # same whatever runs beside it); on a Dask cluster, one part at a time over its workers.
+    local = cluster.scheduler_address() is None
+    with ThreadPoolExecutor(params["n_jobs"] if local else 1) as pool:
+        for i, result in enumerate(pool.map(explain_part, range(len(parts)))):
+            (name, *_, rows), (values, base, output, explainer) = parts[i], result
+            entry.log.debug("shap: %s, %s, %d customers", name, explainer, len(rows))
+            table = pd.DataFrame(values, columns=columns)
+            table.insert(0, ID, rows[ID].to_numpy())
+            table[BASE], table[OUTPUT] = base, output
+            tables.append(table)
+            explainers.add(explainer)
+            now, done = time.perf_counter(), done + len(rows)
+            if now - last >= PROGRESS_SECONDS and i + 1 < len(parts):
+                last, left = now, (now - start) / done * (total - done)
+                counts = (i + 1, len(parts), done, total, left)
+                entry.log.info("shap: %d/%d models, %d/%d explanations, about %.0f s left", *counts)
     everything = pd.concat(tables)
     table = everything.groupby(ID, sort=True).mean().reset_index()
     return table, {
