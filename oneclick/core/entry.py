@@ -4,11 +4,33 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 
 from oneclick.core.errors import DataError, missing_input, readable
 
 log = logging.getLogger("oneclick")
+
+
+class Progress:
+    """When a long loop reports, and the time it has left: at most every `every` seconds, never
+    after the last item, the clock starting when the first item is done (worker start-up and
+    numba's first compilation say nothing about the rest)."""
+
+    def __init__(self, total: float, every: float) -> None:
+        self.total, self.every = total, every
+        self.start: float | None = None
+
+    def left(self, done: float) -> float | None:
+        """Seconds left, if a line is due now with `done` of `total` items done; else None."""
+        now = time.monotonic()
+        if self.start is None:
+            self.start, self.start_done, self.last = now, done, now
+            return None
+        if now - self.last < self.every or done >= self.total:
+            return None
+        self.last = now
+        return (now - self.start) / (done - self.start_done) * (self.total - done)
 
 
 def fail(message: object) -> None:

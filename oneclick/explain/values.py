@@ -12,7 +12,6 @@ explained probabilities must equal data/predictions/scores.csv.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +102,12 @@ def explain_parts(
     # one model's over sqrt(repeats)
     per_model["close_call_z"] = params["close_call_z"] / np.sqrt(repeats)
     total, done = sum(len(rows) for *_, rows in parts), 0
+    progress = entry.Progress(total, PROGRESS_SECONDS)
+    # On this machine, n_jobs parts at a time (a part's values are its own rows' paths: the
+    # same whatever runs beside it); on a Dask cluster, one part at a time over its workers.
+    local = cluster.scheduler_address() is None
 
-    def explain_part(i: int) -> tuple[np.ndarray, float | np.ndarray, np.ndarray, str]:
+    def explain_part(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         _, part_model, background, rows = parts[i]
         part_params = {**params, **per_model, "random_state": params["random_state"] + i}
         if local:  # the parts share the threads: one part's rounds are too few to fill them
@@ -112,9 +115,6 @@ def explain_parts(
         marked = read.reindex(rows[ID]).fillna(False).to_numpy(bool)
         return explain_model(part_model, background, rows[columns], part_params, marked)
 
-    # On this machine, n_jobs parts at a time (a part's values are its own rows' paths: the
-    # same whatever runs beside it); on a Dask cluster, one part at a time over its workers.
-    local = cluster.scheduler_address() is None
     with ThreadPoolExecutor(params["n_jobs"] if local else 1) as pool:
         for i, result in enumerate(pool.map(explain_part, range(len(parts)))):
             (name, *_, rows), (values, base, output, explainer) = parts[i], result
@@ -124,12 +124,8 @@ def explain_parts(
             table[BASE], table[OUTPUT] = base, output
             tables.append(table)
             explainers.add(explainer)
-            now, done = time.perf_counter(), done + len(rows)
-            if i == 0:  # the clock starts here: the first models pay the kernels' compilation
-                start = last = now
-                start_done = done
-            elif now - last >= PROGRESS_SECONDS and i + 1 < len(parts):
-                last, left = now, (now - start) / (done - start_done) * (total - done)
+            done += len(rows)
+            if (left := progress.left(done)) is not None:
                 counts = (i + 1, len(parts), done, total, left)
                 entry.log.info("shap: %d/%d models, %d/%d explanations, about %.0f s left", *counts)
     everything = pd.concat(tables)

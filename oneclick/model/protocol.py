@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -127,17 +126,15 @@ def run_protocol(
 
     jobs = (delayed(one)(fit_rows, held) for _, _, fit_rows, held in folds)
     results: list[tuple[Any, np.ndarray, dict]] = []
+    progress = entry.Progress(len(folds), PROGRESS_SECONDS)
     with cluster.joblib_backend():  # before Parallel(): it takes the backend active then
         run = Parallel(n_jobs=n_jobs, return_as="generator")
         for result in run(jobs):  # in the folds' order, whatever n_jobs or cluster
             results.append(result)
-            now, done = time.monotonic(), len(results)
-            if done == 1:  # the clock starts here: worker start-up says nothing about the rest
-                first = last_report = now
-            elif now - last_report >= PROGRESS_SECONDS and done < len(folds):
-                left = (now - first) / (done - 1) * (len(folds) - done)
-                entry.log.info("evaluate: %d/%d folds fitted, ~%.0f s left", done, len(folds), left)
-                last_report = now
+            if (left := progress.left(len(results))) is not None:
+                entry.log.info(
+                    "evaluate: %d/%d folds fitted, ~%.0f s left", len(results), len(folds), left
+                )
     repeats = max(r for r, *_ in folds) + 1
     held_out = np.full((repeats, len(y)), np.nan)
     rows = []

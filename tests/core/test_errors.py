@@ -59,3 +59,17 @@ def test_entry_prints_one_readable_line(capsys: pytest.CaptureFixture) -> None:
     assert exit_info.value.code == 2
     assert err.count("\n") == 1 and "\x1b" not in err and len(err) < LINE_LIMIT + 80
     assert err.startswith("error: market_file.csv: column x: value 'a\\nb<U+001B>[2J' zzz")
+
+
+def test_progress_reports_after_the_first_item_every_few_seconds_never_after_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = iter([100.0, 101.0, 106.0, 107.0, 112.0, 130.0])  # item 1 took 100 s: start-up
+    monkeypatch.setattr(entry.time, "monotonic", lambda: next(clock))
+    progress = entry.Progress(total=6, every=5)
+    assert progress.left(1) is None  # the clock starts here
+    assert progress.left(2) is None  # 1 s since it started: too soon
+    assert progress.left(3) == pytest.approx(6 / 2 * 3)  # 3 s per item since the first
+    assert progress.left(4) is None  # 1 s since the last line
+    assert progress.left(5) == pytest.approx(12 / 4 * 1)
+    assert progress.left(6) is None  # done: nothing left to announce
